@@ -36,6 +36,10 @@ type Cluster interface {
 	// WaitStable waits until every running node agrees on one leader in one
 	// term and has applied the leader's commit index.
 	WaitStable(ctx context.Context) (Stable, error)
+	// WaitConverged waits until every running node agrees on one leader in
+	// one term and has applied at least index. Unlike WaitStable, its
+	// target does not move while writes go on.
+	WaitConverged(ctx context.Context, index uint64) (Stable, error)
 	// Put writes key through node id, which must be the leader.
 	Put(ctx context.Context, id, key, value string) (uint64, error)
 	// Get reads key from node id's state machine.

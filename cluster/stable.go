@@ -15,10 +15,15 @@ const recheckInterval = 2 * time.Millisecond
 // WaitStable implements Cluster. It checks after every timeline event, and
 // at least every few milliseconds, until the check passes or ctx ends.
 func (c *Local) WaitStable(ctx context.Context) (Stable, error) {
+	return c.WaitConverged(ctx, 0)
+}
+
+// WaitConverged implements Cluster.
+func (c *Local) WaitConverged(ctx context.Context, index uint64) (Stable, error) {
 	var last string
 	for {
 		seq := c.timeline.LastSeq()
-		st, why := c.checkStable()
+		st, why := c.checkStable(index)
 		if why == "" {
 			return st, nil
 		}
@@ -33,7 +38,7 @@ func (c *Local) WaitStable(ctx context.Context) (Stable, error) {
 }
 
 // checkStable returns the stable state, or why the cluster is not stable.
-func (c *Local) checkStable() (Stable, string) {
+func (c *Local) checkStable(index uint64) (Stable, string) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -46,11 +51,12 @@ func (c *Local) checkStable() (Stable, string) {
 		}
 	}
 	c.mu.Unlock()
-	return stableOf(statuses)
+	return stableOf(statuses, index)
 }
 
-// stableOf decides stability from one status per running node.
-func stableOf(statuses map[string]raftint.Status) (Stable, string) {
+// stableOf decides stability from one status per running node. Every node
+// must have applied index, or the leader's commit index when index is 0.
+func stableOf(statuses map[string]raftint.Status, index uint64) (Stable, string) {
 	if len(statuses) == 0 {
 		return Stable{}, "no node is running"
 	}
@@ -67,14 +73,17 @@ func stableOf(statuses map[string]raftint.Status) (Stable, string) {
 		return Stable{}, "no node is leader"
 	}
 	ls := statuses[leader]
+	if index == 0 {
+		index = ls.CommitIndex
+	}
 	for id, s := range statuses {
 		switch {
 		case s.LeaderID != leader:
 			return Stable{}, fmt.Sprintf("%s follows %q, not %s", id, s.LeaderID, leader)
 		case s.Term != ls.Term:
 			return Stable{}, fmt.Sprintf("%s is in term %d, the leader in %d", id, s.Term, ls.Term)
-		case s.AppliedIndex < ls.CommitIndex:
-			return Stable{}, fmt.Sprintf("%s applied %d of the leader's commit index %d", id, s.AppliedIndex, ls.CommitIndex)
+		case s.AppliedIndex < index:
+			return Stable{}, fmt.Sprintf("%s applied %d, short of index %d", id, s.AppliedIndex, index)
 		}
 	}
 	return Stable{Leader: leader, Term: ls.Term, CommitIndex: ls.CommitIndex, At: time.Now()}, ""

@@ -1,0 +1,239 @@
+// Command scenario lists faultline's scenarios and runs them against an
+// in-process raft cluster on 127.0.0.1.
+//
+// Usage:
+//
+//	scenario list
+//	scenario run NAME [--nodes N] [--reps N] [--profile fast|default] [--seed N]
+//	                  [--cooldown D] [--rto-target D] [--rto-max D] [--json FILE] [--verbose]
+//
+// Exit codes: 0 when every scenario passed (or warned), 1 when one failed,
+// 2 when the run was aborted by a signal, 64 on bad usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/faultline-dev/faultline/raftint"
+	"github.com/faultline-dev/faultline/scenarios"
+)
+
+// Exit codes.
+const (
+	exitPass    = 0
+	exitFail    = 1
+	exitAborted = 2
+	exitUsage   = 64
+)
+
+// errUsage marks errors in the command line.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "list":
+		return list(stdout)
+	case "run":
+		return runScenarios(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		printUsage(stdout)
+		return exitPass
+	}
+	fmt.Fprintf(stderr, "scenario: unknown command %q\n", args[0])
+	printUsage(stderr)
+	return exitUsage
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `usage:
+  scenario list
+  scenario run NAME [flags]
+
+Run 'scenario run --help' for the flags.
+`)
+}
+
+func list(stdout io.Writer) int {
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tRADIUS\tRTO TARGET\tRTO MAX\tDESCRIPTION")
+	for _, s := range scenarios.Catalog() {
+		t := s.DefaultTarget()
+		fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\n", s.Name(), s.BlastRadius(), t.Target, t.Max, s.Description())
+	}
+	tw.Flush()
+	return exitPass
+}
+
+// runOptions holds the parsed flags of 'scenario run'.
+type runOptions struct {
+	cfg      scenarios.Config
+	names    []string
+	jsonPath string
+	verbose  bool
+}
+
+func parseRun(args []string, stderr io.Writer) (runOptions, error) {
+	opts := runOptions{cfg: scenarios.DefaultConfig()}
+	fs := flag.NewFlagSet("scenario run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	profile := fs.String("profile", string(raftint.ProfileDefault), "raft timing profile: default (1s heartbeat and election timeouts) or fast (150ms)")
+	fs.IntVar(&opts.cfg.Nodes, "nodes", opts.cfg.Nodes, "number of raft nodes")
+	fs.IntVar(&opts.cfg.Reps, "reps", opts.cfg.Reps, "repetitions of each scenario")
+	fs.Int64Var(&opts.cfg.Seed, "seed", opts.cfg.Seed, "seed of every random choice; the same seed replays the same fault decisions")
+	fs.DurationVar(&opts.cfg.Cooldown, "cooldown", opts.cfg.Cooldown, "pause between repetitions")
+	rtoTarget := fs.Duration("rto-target", 0, "override the scenario's RTO target (0 keeps the default)")
+	rtoMax := fs.Duration("rto-max", 0, "override the scenario's RTO maximum (0 keeps the default)")
+	fs.StringVar(&opts.jsonPath, "json", "", "write the report, with every raw timing, to this JSON file")
+	fs.BoolVar(&opts.verbose, "verbose", false, "log raft and fault-table activity to stderr")
+
+	// Flags may come before or after the scenario names.
+	for {
+		if err := fs.Parse(args); err != nil {
+			return opts, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		opts.names = append(opts.names, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(opts.names) == 0 {
+		return opts, fmt.Errorf("%w: name a scenario to run (see 'scenario list')", errUsage)
+	}
+	p, err := raftint.ParseProfile(*profile)
+	if err != nil {
+		return opts, fmt.Errorf("%w: --profile: %w", errUsage, err)
+	}
+	opts.cfg.Profile = p
+	return opts, applyTarget(&opts, *rtoTarget, *rtoMax)
+}
+
+// applyTarget turns --rto-target and --rto-max into a target override; a
+// flag left at zero keeps the scenario's default for that bound.
+func applyTarget(opts *runOptions, target, max time.Duration) error {
+	if target < 0 || max < 0 {
+		return fmt.Errorf("%w: --rto-target and --rto-max must not be negative", errUsage)
+	}
+	if target == 0 && max == 0 {
+		return nil
+	}
+	opts.cfg.Target = &scenarios.Target{Target: target, Max: max}
+	return nil
+}
+
+func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	opts, err := parseRun(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scenario: %v\n", err)
+		return exitUsage
+	}
+	var list []scenarios.Scenario
+	for _, name := range opts.names {
+		s, err := scenarios.Lookup(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "scenario: %v\n", err)
+			return exitUsage
+		}
+		list = append(list, s)
+	}
+	// raft logs every RPC that a fault stops at error level, which is the
+	// point of the run, so its logs only show with --verbose.
+	opts.cfg.Logger = slog.New(slog.DiscardHandler)
+	if opts.verbose {
+		opts.cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	opts.cfg.Progress = stdout
+
+	code := exitPass
+	var reports []*scenarios.Report
+	for _, s := range list {
+		cfg, err := withDefaultBounds(opts.cfg, s)
+		if err == nil {
+			err = cfg.Validate(s)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "scenario: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "running %s: %d nodes, %d repetitions, profile %s, seed %d\n", s.Name(), cfg.Nodes, cfg.Reps, cfg.Profile, cfg.Seed)
+		report, err := scenarios.Run(ctx, s, cfg)
+		if report != nil {
+			report.WriteTable(stdout)
+			reports = append(reports, report)
+		}
+		switch {
+		case ctx.Err() != nil:
+			fmt.Fprintf(stderr, "scenario: aborted: %v; every fault was removed\n", ctx.Err())
+			writeJSON(opts.jsonPath, reports, stderr)
+			return exitAborted
+		case err != nil:
+			fmt.Fprintf(stderr, "scenario: %s: %v\n", s.Name(), err)
+			code = exitFail
+		case report.Verdict == scenarios.VerdictFail:
+			code = exitFail
+		}
+	}
+	if !writeJSON(opts.jsonPath, reports, stderr) {
+		return exitFail
+	}
+	return code
+}
+
+// withDefaultBounds fills an overridden target's unset bound from the
+// scenario's default.
+func withDefaultBounds(cfg scenarios.Config, s scenarios.Scenario) (scenarios.Config, error) {
+	if cfg.Target == nil {
+		return cfg, nil
+	}
+	t := *cfg.Target
+	def := s.DefaultTarget()
+	if t.Target == 0 {
+		t.Target = min(def.Target, t.Max)
+	}
+	if t.Max == 0 {
+		t.Max = max(def.Max, t.Target)
+	}
+	cfg.Target = &t
+	return cfg, t.Validate()
+}
+
+// writeJSON writes one report, or an array when several scenarios ran.
+func writeJSON(path string, reports []*scenarios.Report, stderr io.Writer) bool {
+	if path == "" || len(reports) == 0 {
+		return true
+	}
+	var err error
+	if len(reports) == 1 {
+		err = reports[0].WriteJSON(path)
+	} else {
+		err = scenarios.WriteJSONAll(path, reports)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scenario: %v\n", err)
+		return false
+	}
+	return true
+}
