@@ -42,8 +42,17 @@ type Cluster interface {
 	WaitConverged(ctx context.Context, index uint64) (Stable, error)
 	// Put writes key through node id, which must be the leader.
 	Put(ctx context.Context, id, key, value string) (uint64, error)
-	// Get reads key from node id's state machine.
+	// Get reads key from node id's state machine, which may be stale.
 	Get(id, key string) (string, bool, error)
+	// Read reads key through node id with a linearizable read; id must be
+	// the leader.
+	Read(ctx context.Context, id, key string) (string, bool, error)
+	// CompareAndSet sets key to value through node id if its value is
+	// expected, or if it is absent when expected is nil.
+	CompareAndSet(ctx context.Context, id, key string, expected *string, value string) (bool, uint64, error)
+	// StateHash returns node id's applied index and a hash of its state
+	// machine taken at that index.
+	StateHash(id string) (uint64, string, error)
 	// AddFaults adds rules to the fault table and returns them with IDs.
 	AddFaults(rules ...netchaos.Rule) ([]netchaos.Rule, error)
 	// RemoveFaults removes rules by ID.

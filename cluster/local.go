@@ -37,7 +37,7 @@ type LocalConfig struct {
 
 // maxLocalSize bounds Size: beyond it a 2-core machine spends its time on
 // heartbeats, not on the scenario.
-const maxLocalSize = 15
+const maxLocalSize = 31
 
 // DefaultLocalConfig returns three nodes with raft's default timings.
 func DefaultLocalConfig() LocalConfig {
@@ -256,6 +256,22 @@ func (c *Local) Status(id string) (raftint.Status, error) {
 	return node.Status(), nil
 }
 
+// defaultOpTimeout bounds a write or linearizable read whose context has no
+// deadline.
+const defaultOpTimeout = 5 * time.Second
+
+// opTimeout turns ctx's deadline into the timeout that raft's API takes.
+func opTimeout(ctx context.Context) (time.Duration, error) {
+	timeout := defaultOpTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = time.Until(deadline)
+	}
+	if timeout <= 0 {
+		return 0, context.DeadlineExceeded
+	}
+	return timeout, ctx.Err()
+}
+
 // Put implements Cluster. The write's timeout is the context's deadline, or
 // 5 seconds without one.
 func (c *Local) Put(ctx context.Context, id, key, value string) (uint64, error) {
@@ -263,14 +279,47 @@ func (c *Local) Put(ctx context.Context, id, key, value string) (uint64, error) 
 	if err != nil {
 		return 0, err
 	}
-	timeout := 5 * time.Second
-	if deadline, ok := ctx.Deadline(); ok {
-		timeout = time.Until(deadline)
-	}
-	if timeout <= 0 {
-		return 0, ctx.Err()
+	timeout, err := opTimeout(ctx)
+	if err != nil {
+		return 0, err
 	}
 	return node.Put(key, value, timeout)
+}
+
+// Read implements Cluster.
+func (c *Local) Read(ctx context.Context, id, key string) (string, bool, error) {
+	node, err := c.Node(id)
+	if err != nil {
+		return "", false, err
+	}
+	timeout, err := opTimeout(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	return node.ReadLinearizable(key, timeout)
+}
+
+// CompareAndSet implements Cluster.
+func (c *Local) CompareAndSet(ctx context.Context, id, key string, expected *string, value string) (bool, uint64, error) {
+	node, err := c.Node(id)
+	if err != nil {
+		return false, 0, err
+	}
+	timeout, err := opTimeout(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	return node.CompareAndSet(key, expected, value, timeout)
+}
+
+// StateHash implements Cluster.
+func (c *Local) StateHash(id string) (uint64, string, error) {
+	node, err := c.Node(id)
+	if err != nil {
+		return 0, "", err
+	}
+	index, hash := node.StateHash()
+	return index, hash, nil
 }
 
 // Get implements Cluster.

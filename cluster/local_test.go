@@ -265,3 +265,34 @@ func TestUnknownNodeErrors(t *testing.T) {
 		t.Fatalf("Crash(node-9): error %v, want ErrUnknownNode", err)
 	}
 }
+
+func TestReadCASAndStateHash(t *testing.T) {
+	c := startTestCluster(t, 3)
+	st := waitStable(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ok, _, err := c.CompareAndSet(ctx, st.Leader, "cas", nil, "one")
+	if err != nil || !ok {
+		t.Fatalf("CompareAndSet on an absent key = (%v, %v), want (true, nil)", ok, err)
+	}
+	wrong := "zero"
+	if ok, _, err := c.CompareAndSet(ctx, st.Leader, "cas", &wrong, "two"); err != nil || ok {
+		t.Fatalf("CompareAndSet with a wrong expectation = (%v, %v), want (false, nil)", ok, err)
+	}
+	if v, found, err := c.Read(ctx, st.Leader, "cas"); err != nil || !found || v != "one" {
+		t.Fatalf("Read = (%q, %v, %v), want (one, true, nil)", v, found, err)
+	}
+	waitStable(t, c)
+	var first string
+	for _, id := range c.Nodes() {
+		_, hash, err := c.StateHash(id)
+		if err != nil {
+			t.Fatalf("StateHash(%s): %v", id, err)
+		}
+		if first == "" {
+			first = hash
+		} else if hash != first {
+			t.Fatalf("%s has state hash %s, another node %s", id, hash, first)
+		}
+	}
+}

@@ -172,6 +172,29 @@ func (t *Table) Replace(expect uint64, rules []Rule) (uint64, error) {
 	return t.version, nil
 }
 
+// Install replaces the whole rule set and sets the table to version, all or
+// none. It is how one fault table is copied to every node: the caller picks
+// a version above every node's current one, so every node ends at the same
+// version. A version that is not above the current one is rejected.
+func (t *Table) Install(version uint64, rules []Rule) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := time.Now()
+	t.expireLocked(now)
+	if version <= t.version {
+		return fmt.Errorf("%w: version %d is not above the current version %d: read the table again",
+			ErrVersionMismatch, version, t.version)
+	}
+	prepared, err := t.prepareLocked(now, rules)
+	if err != nil {
+		return err
+	}
+	t.rules = prepared
+	t.version = version - 1
+	t.changeLocked("rules installed", prepared)
+	return nil
+}
+
 // Remove deletes the rules with the given IDs and returns how many it found.
 func (t *Table) Remove(ids ...string) int {
 	t.mu.Lock()
