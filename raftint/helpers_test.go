@@ -86,6 +86,10 @@ type nodeOptions struct {
 	timeline *Timeline
 	sink     LeadershipSink
 	logger   *slog.Logger
+
+	// compactLog sets TrailingLogs to 0, so a snapshot removes every entry
+	// it covers from the log.
+	compactLog bool
 }
 
 // openNode opens a node with the fast profile and shuts it down at cleanup.
@@ -104,6 +108,9 @@ func openNode(t *testing.T, opts nodeOptions) *Node {
 	cfg.Logger = opts.logger
 	cfg.Timeline = opts.timeline
 	cfg.Leadership = opts.sink
+	if opts.compactLog {
+		cfg.TrailingLogs = 0
+	}
 
 	node, err := Open(cfg)
 	if err != nil {

@@ -19,17 +19,21 @@ import (
 // checker notices it.
 type ApplyHook func(index uint64, cmd Command) (skip bool)
 
-// KV is the replicated key-value state machine. It implements raft.FSM, and
-// its read methods are safe to call while raft applies entries.
+// KV is the replicated key-value state machine. It implements raft.FSM and
+// raft.ConfigurationStore, and its read methods are safe to call while raft
+// applies entries.
 type KV struct {
-	mu      sync.RWMutex
-	data    map[string]string
-	applied uint64 // index of the last log entry applied or skipped
+	mu   sync.RWMutex
+	data map[string]string
+
+	// applied is the index of the last command or configuration entry
+	// consumed, including malformed and skipped commands.
+	applied uint64
 
 	hook atomic.Pointer[ApplyHook]
 }
 
-var _ raft.FSM = (*KV)(nil)
+var _ raft.ConfigurationStore = (*KV)(nil)
 
 // NewKV returns an empty state machine.
 func NewKV() *KV {
@@ -47,8 +51,8 @@ func (k *KV) SetApplyHook(hook ApplyHook) {
 }
 
 // Apply decodes the command in entry and applies it. It returns a Result, or
-// an error wrapping ErrMalformedCommand when the entry does not decode. It
-// never panics on entry contents.
+// an error wrapping ErrMalformedCommand when the entry does not decode, and
+// it does not panic on any entry contents (the tests feed it random bytes).
 func (k *KV) Apply(entry *raft.Log) any {
 	var cmd Command
 	if err := cmd.UnmarshalBinary(entry.Data); err != nil {
@@ -88,6 +92,14 @@ func casMatches(expected *string, current string, existed bool) bool {
 	return existed && *expected == current
 }
 
+// StoreConfiguration advances the applied index past a committed
+// configuration entry, so AppliedIndex covers every entry raft hands to the
+// state machine. The configuration itself is not kept because raft tracks
+// it.
+func (k *KV) StoreConfiguration(index uint64, _ raft.Configuration) {
+	k.advance(index)
+}
+
 func (k *KV) advance(index uint64) {
 	k.mu.Lock()
 	k.applied = index
@@ -102,10 +114,11 @@ func (k *KV) Get(key string) (string, bool) {
 	return v, ok
 }
 
-// AppliedIndex returns the index of the last log entry the state machine
-// consumed. It trails raft.Raft.AppliedIndex, which also counts entries that
-// never reach the state machine, such as configuration changes and a new
-// leader's no-op.
+// AppliedIndex returns the index of the last command or configuration entry
+// the state machine consumed. It can trail raft.Raft.AppliedIndex, which
+// also counts no-op and barrier entries that never reach the state machine,
+// and which raft advances when it queues entries for the state machine,
+// before they are applied.
 func (k *KV) AppliedIndex() uint64 {
 	k.mu.RLock()
 	defer k.mu.RUnlock()

@@ -44,6 +44,7 @@ type Node struct {
 	transport raft.Transport
 	timeline  *Timeline
 	observer  *observer
+	applied   appliedTracker
 
 	closeMu  sync.Mutex
 	closed   bool
@@ -52,9 +53,8 @@ type Node struct {
 
 // Open opens or creates the stores in cfg.DataDir and starts raft with the
 // timing of cfg.Profile. A node that already has raft state (a restart after
-// Shutdown or Crash) recovers from its snapshot and log, and Open records an
-// EventRestart. A new node stays a follower with no peers until Bootstrap
-// or until a leader adds it.
+// Shutdown or Crash) recovers from its snapshot and log. A new node stays a
+// follower with no peers until Bootstrap or until a leader adds it.
 func Open(cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	restarted, err := raft.HasExistingState(store, store, snapshots)
+	existingState, err := raft.HasExistingState(store, store, snapshots)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("check existing raft state in %s: %w", cfg.DataDir, err)
@@ -103,11 +103,8 @@ func Open(cfg Config) (*Node, error) {
 		observer:  startObserver(r, cfg.ID, timeline, cfg.Leadership, cfg.ObserverBuffer, logger),
 	}
 
-	if restarted {
-		timeline.Record(Event{Node: n.id, Kind: EventRestart, Term: r.CurrentTerm(), Index: r.LastIndex()})
-	}
 	logger.Info("node opened", "data_dir", cfg.DataDir, "addr", cfg.Transport.LocalAddr(),
-		"profile", cfg.Profile, "existing_state", restarted,
+		"profile", cfg.Profile, "existing_state", existingState,
 		"term", r.CurrentTerm(), "last_index", r.LastIndex(), "applied_index", kv.AppliedIndex())
 	return n, nil
 }
@@ -173,12 +170,17 @@ func (n *Node) FSM() *KV { return n.kv }
 // Status is a point-in-time view of a node's raft state. The fields are read
 // one after another, so under load they may not all describe one instant.
 type Status struct {
-	State        string // Follower, Candidate, Leader or Shutdown
-	Term         uint64
-	LeaderID     string
-	LeaderAddr   string
-	LastIndex    uint64
-	CommitIndex  uint64
+	State       string // Follower, Candidate, Leader or Shutdown
+	Term        uint64
+	LeaderID    string
+	LeaderAddr  string
+	LastIndex   uint64
+	CommitIndex uint64
+
+	// AppliedIndex is the highest index whose effect the state machine
+	// reflects, so a read of this node's map after AppliedIndex reaches i
+	// returns a state that includes every entry up to i. Unlike raft.Raft.AppliedIndex, it does not
+	// count entries that are queued but not yet applied.
 	AppliedIndex uint64
 	LastContact  time.Time // last contact with a leader; zero if never, and not meaningful on the leader
 }
@@ -193,7 +195,7 @@ func (n *Node) Status() Status {
 		LeaderAddr:   string(addr),
 		LastIndex:    n.raft.LastIndex(),
 		CommitIndex:  n.raft.CommitIndex(),
-		AppliedIndex: n.raft.AppliedIndex(),
+		AppliedIndex: n.appliedIndex(),
 		LastContact:  n.raft.LastContact(),
 	}
 }

@@ -18,19 +18,18 @@ func (n *Node) Shutdown() error {
 	return n.close(false)
 }
 
-// Crash stops the node as abruptly as one process allows. It records an
-// EventCrash, closes the transport and its pooled connections first so RPCs
-// in flight fail and peers see the node vanish, then stops raft without
-// leadership transfer and closes the bolt file without writing to it. bbolt
-// commits each transaction durably, so the data directory is left as a
-// killed process would leave it, and Open on the same directory recovers
-// from it.
+// Crash stops the node as abruptly as one process allows. It closes the
+// transport and its pooled connections first so RPCs in flight fail and
+// peers see the node vanish, then stops raft without leadership transfer
+// and closes the bolt file without writing to it. bbolt commits each
+// transaction durably, so the data directory is left as a killed process
+// would leave it, and Open on the same directory recovers from it.
 //
 // NOTE: raft.Shutdown waits for raft's goroutines, so a snapshot or log
 // write already in progress completes, which a killed process would not
 // guarantee.
 //
-// Crash is idempotent and a no-op after Shutdown.
+// Crash is idempotent. After Shutdown it only returns Shutdown's result.
 func (n *Node) Crash() error {
 	return n.close(true)
 }
@@ -46,7 +45,6 @@ func (n *Node) close(crash bool) error {
 	start := time.Now()
 	var errs []error
 	if crash {
-		n.timeline.Record(Event{Node: n.id, Kind: EventCrash, Term: n.raft.CurrentTerm(), Index: n.raft.LastIndex()})
 		if err := n.closeTransport(); err != nil {
 			errs = append(errs, err)
 		}

@@ -11,19 +11,20 @@ import (
 type EventKind string
 
 // Event kinds. The node's observer records state, leader, heartbeat and vote
-// events, and Node records crash and restart. Other packages record faults,
-// heals and committed writes.
+// events. The code that injects faults, crashes and restarts nodes, and
+// writes, records the others, because only that code can tell when each
+// one began.
 const (
 	EventState            EventKind = "state"             // raft state changed; Event.State holds the new one
 	EventLeader           EventKind = "leader"            // observed leader changed; Event.Leader ("" = none known)
-	EventHeartbeatFailed  EventKind = "heartbeat_failed"  // leader failed to heartbeat Event.Peer
+	EventHeartbeatFailed  EventKind = "heartbeat_failed"  // leader failed to heartbeat Event.Peer; once per outage
 	EventHeartbeatResumed EventKind = "heartbeat_resumed" // leader reached Event.Peer again
 	EventVoteRequest      EventKind = "vote_request"      // this node received a vote or pre-vote request; Event.Peer = candidate
 	EventFault            EventKind = "fault"             // fault applied; Event.Detail describes it
 	EventHeal             EventKind = "heal"              // fault removed; Event.Detail describes it
 	EventWrite            EventKind = "write_committed"   // write acknowledged at Event.Index
-	EventCrash            EventKind = "crash"             // Node.Crash ran
-	EventRestart          EventKind = "restart"           // Open found existing raft state
+	EventCrash            EventKind = "crash"             // node crashed; recorded just before Node.Crash
+	EventRestart          EventKind = "restart"           // crashed node opened again on its data directory
 )
 
 // Event is one entry of a Timeline.

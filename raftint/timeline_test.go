@@ -114,8 +114,10 @@ func TestTimelineWaitContextEnds(t *testing.T) {
 		wantErr error
 	}{
 		{
-			name:    "deadline",
-			ctx:     func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), 20*time.Millisecond) },
+			name: "deadline",
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 20*time.Millisecond)
+			},
 			wantErr: context.DeadlineExceeded,
 		},
 		{
