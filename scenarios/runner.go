@@ -167,6 +167,12 @@ func runRepetition(ctx context.Context, s Scenario, env Env, stableTimeout time.
 		rep.Error = err.Error()
 		return rep, fmt.Errorf("%w before repetition %d: %w", ErrUnstable, env.Index, err)
 	}
+	seq := env.Cluster.Timeline().LastSeq()
+	start := time.Now()
+	defer func() {
+		rep.Start = start
+		rep.Events = env.Cluster.Timeline().Since(seq)
+	}()
 	rep, err = s.Run(ctx, env)
 	rep.Index = env.Index
 	if err != nil && rep.Error == "" {

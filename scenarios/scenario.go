@@ -92,6 +92,12 @@ type Repetition struct {
 	// Violations lists failed safety checks.
 	Violations []string `json:"violations,omitempty"`
 	Error      string   `json:"error,omitempty"`
+	// Start is when the repetition began, after its steady-state check.
+	Start time.Time `json:"start"`
+	// Events is the cluster's timeline during the repetition: raft state
+	// and leader changes of every node, faults, heals, crashes, restarts and
+	// acknowledged writes.
+	Events []raftint.Event `json:"events,omitempty"`
 }
 
 // Scenario is one entry of the catalog.
