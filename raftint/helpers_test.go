@@ -13,9 +13,9 @@ import (
 	"go.uber.org/goleak"
 )
 
-// testDeadline is the backstop for waits on elections and replication. The
-// fast profile elects a leader in well under a second, so reaching it means
-// a bug, not a slow machine.
+// testDeadline is the backstop for waits on elections and replication. With
+// the fast profile a leader is elected in well under a second on loopback,
+// so reaching it points to a bug rather than a slow machine.
 const testDeadline = 15 * time.Second
 
 // testApplyTimeout bounds the enqueue wait of writes in tests.

@@ -93,8 +93,8 @@ func TestNodeKVOperations(t *testing.T) {
 	checkLeaks(t)
 	node := openSingleLeader(t, nil)
 
-	// The steps run in order on key "a" of one node. Each sees the state
-	// the previous ones left.
+	// The steps run in order on key "a" of one node. Each starts from the
+	// state the previous ones left.
 	put := func(value string) func() (bool, uint64, error) {
 		return func() (bool, uint64, error) {
 			index, err := node.Put("a", value, testApplyTimeout)
@@ -191,6 +191,15 @@ func TestNodeMalformedEntry(t *testing.T) {
 func TestNodeShutdownIdempotent(t *testing.T) {
 	checkLeaks(t)
 	node := openSingleLeader(t, nil)
+	index, err := node.Put("k", "v", testApplyTimeout)
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	// The barrier of a linearizable read leaves an entry past the state
+	// machine's index, which Status must check in the closed log store.
+	if _, _, err := node.ReadLinearizable("k", testApplyTimeout); err != nil {
+		t.Fatalf("ReadLinearizable: %v", err)
+	}
 
 	if err := node.Shutdown(); err != nil {
 		t.Fatalf("first Shutdown: %v", err)
@@ -201,11 +210,15 @@ func TestNodeShutdownIdempotent(t *testing.T) {
 	if err := node.Crash(); err != nil {
 		t.Errorf("Crash after Shutdown: %v", err)
 	}
-	if state := node.Status().State; state != raft.Shutdown.String() {
-		t.Errorf("state after Shutdown = %q, want Shutdown", state)
+	status := node.Status()
+	if status.State != raft.Shutdown.String() {
+		t.Errorf("state after Shutdown = %q, want Shutdown", status.State)
+	}
+	if status.AppliedIndex < index {
+		t.Errorf("Status().AppliedIndex after Shutdown = %d, want at least the write's %d", status.AppliedIndex, index)
 	}
 
-	_, err := node.Put("k", "v", testApplyTimeout)
+	_, err = node.Put("k", "v", testApplyTimeout)
 	if !errors.Is(err, raft.ErrRaftShutdown) {
 		t.Errorf("Put after Shutdown error = %v, want raft.ErrRaftShutdown", err)
 	}
