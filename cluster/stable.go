@@ -55,7 +55,8 @@ func (c *Local) checkStable(index uint64) (Stable, string) {
 }
 
 // stableOf decides stability from one status per running node. Every node
-// must have applied index, or the leader's commit index when index is 0.
+// must have applied index; when index is 0, the leader must have committed
+// its whole log and every node must have applied it.
 func stableOf(statuses map[string]raftint.Status, index uint64) (Stable, string) {
 	if len(statuses) == 0 {
 		return Stable{}, "no node is running"
@@ -74,6 +75,12 @@ func stableOf(statuses map[string]raftint.Status, index uint64) (Stable, string)
 	}
 	ls := statuses[leader]
 	if index == 0 {
+		// A leader commits nothing of an earlier term until an entry of its
+		// own term commits, so right after an election its commit index can
+		// lag behind entries that are already committed.
+		if ls.CommitIndex < ls.LastIndex {
+			return Stable{}, fmt.Sprintf("leader %s has committed %d of its %d entries", leader, ls.CommitIndex, ls.LastIndex)
+		}
 		index = ls.CommitIndex
 	}
 	for id, s := range statuses {

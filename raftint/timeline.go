@@ -30,7 +30,7 @@ const (
 // Event is one entry of a Timeline.
 type Event struct {
 	// Seq is the position in the timeline, starting at 1.
-	Seq uint64
+	Seq uint64 `json:"seq"`
 
 	// At comes from time.Now, so it carries the monotonic clock reading.
 	// Measure intervals with At.Sub and never compare wall clock fields.
@@ -38,20 +38,20 @@ type Event struct {
 	// events from different nodes, or from different raft goroutines of one
 	// node, may be out of Seq order by the time it takes to drain the
 	// observer channel.
-	At time.Time
+	At time.Time `json:"at"`
 
-	Node string
-	Kind EventKind
+	Node string    `json:"node,omitempty"`
+	Kind EventKind `json:"kind"`
 
 	// Term is the node's current term when raft made the observation. For
 	// EventVoteRequest it is the term for which the candidate requests votes.
-	Term uint64
+	Term uint64 `json:"term,omitempty"`
 
-	State  string
-	Leader string
-	Peer   string
-	Index  uint64
-	Detail string
+	State  string `json:"state,omitempty"`
+	Leader string `json:"leader,omitempty"`
+	Peer   string `json:"peer,omitempty"`
+	Index  uint64 `json:"index,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // String formats e for logs and test failures.
