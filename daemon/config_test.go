@@ -24,6 +24,7 @@ func TestConfigValidate(t *testing.T) {
 		{"zero history", func(c *Config) { c.HistorySize = 0 }, "HistorySize"},
 		{"zero max queued", func(c *Config) { c.MaxQueued = 0 }, "MaxQueued"},
 		{"zero max abandoned", func(c *Config) { c.MaxAbandoned = 0 }, "MaxAbandoned"},
+		{"negative cancel grace", func(c *Config) { c.CancelGrace = -time.Millisecond }, "CancelGrace"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,17 +27,17 @@ type Daemon struct {
 	cfg Config
 	log *slog.Logger
 
-	// sem holds one token per running handler; its capacity is
+	// sem holds one token per run in progress. Its capacity is
 	// Config.Concurrency.
 	sem chan struct{}
 	// stopCh is closed when Stop begins.
 	stopCh chan struct{}
-	// stopping is set with stopCh, so goroutines that finish can poke
-	// changed without taking mu.
+	// stopping is set with stopCh, so that finishing goroutines can check
+	// it without taking mu.
 	stopping atomic.Bool
-	// changed is poked whenever a run ends or an owned goroutine exits
+	// changed is broadcast whenever a run ends or an owned goroutine exits
 	// while Stop is waiting for them.
-	changed chan struct{}
+	changed broadcast
 	// live counts owned goroutines: handlers, subscriber callbacks and
 	// leadership followers.
 	live atomic.Int64
@@ -60,8 +60,8 @@ type Daemon struct {
 	timers timerPool
 }
 
-// New returns a stopped daemon for cfg. Operations may be scheduled before
-// Start; Execute needs a started daemon.
+// New returns a daemon for cfg that is not yet started. Operations may be
+// scheduled before Start, but Execute needs a started daemon.
 func New(cfg Config) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -76,7 +76,6 @@ func New(cfg Config) (*Daemon, error) {
 		log:       logger.With("node_id", cfg.NodeID),
 		sem:       make(chan struct{}, cfg.Concurrency),
 		stopCh:    make(chan struct{}),
-		changed:   make(chan struct{}, 1),
 		ops:       make(map[string]*entry),
 		active:    make(map[*run]struct{}),
 		abandoned: make(map[*run]struct{}),
@@ -114,7 +113,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 
 // Stop rejects new work, waits for runs in progress and for abandoned
 // handlers until ctx ends, then cancels the runs still in progress and
-// returns their operation IDs, sorted. Callers of Execute get ErrCancelled
+// returns their operation IDs, sorted, one per cancelled run. Callers of Execute get ErrCancelled
 // for those runs, and callers still waiting for a slot get ErrStopped.
 // Stop then closes every subscription.
 //
@@ -207,30 +206,53 @@ func (d *Daemon) waitGoroutines(ctx context.Context) error {
 		ErrHandlersRunning, d.live.Load(), abandoned, context.Cause(ctx))
 }
 
-// waitUntil polls done each time changed is poked, until done returns true
-// or ctx ends. It reports done's last result. Only Stop calls it, after
-// setting stopping, so every change that could make done true pokes changed.
+// waitUntil checks done each time changed is broadcast, until done returns
+// true or ctx ends. It reports done's last result. Only Stop calls it, after
+// setting stopping, so every change that could make done true is broadcast.
 func (d *Daemon) waitUntil(ctx context.Context, done func() bool) bool {
 	for {
+		// Take the channel before checking, so a change between the check
+		// and the wait still wakes this waiter.
+		changed := d.changed.channel()
 		if done() {
 			return true
 		}
 		select {
-		case <-d.changed:
+		case <-changed:
 		case <-ctx.Done():
 			return done()
 		}
 	}
 }
 
-// poke wakes Stop if it is waiting.
+// poke wakes every waiting Stop call.
 func (d *Daemon) poke() {
-	if !d.stopping.Load() {
-		return
+	if d.stopping.Load() {
+		d.changed.notify()
 	}
-	select {
-	case d.changed <- struct{}{}:
-	default:
+}
+
+// broadcast wakes every goroutine that waits on its current channel.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (b *broadcast) channel() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil {
+		b.ch = make(chan struct{})
+	}
+	return b.ch
+}
+
+func (b *broadcast) notify() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch != nil {
+		close(b.ch)
+		b.ch = nil
 	}
 }
 

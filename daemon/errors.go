@@ -144,7 +144,7 @@ func (e *FailpointError) Unwrap() []error {
 }
 
 // CorruptRecordError is returned by Execute when the run's result record fails
-// validation. Reason says which check failed. Err is the run's own error, if
+// validation. Reason names the check that failed. Err is the run's own error, if
 // it had one, so errors.As still reaches a handler's error type.
 type CorruptRecordError struct {
 	OpID   string

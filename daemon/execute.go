@@ -10,16 +10,18 @@ import (
 )
 
 // Handler goroutine states. The goroutine moves running → finished when it
-// returns first; the caller moves running → abandoned when it stops waiting
-// first. Whoever loses the compare-and-swap knows the other side won.
+// returns first, and the caller moves running → abandoned when it stops
+// waiting first. The side that loses the compare-and-swap learns that the
+// other side won.
 const (
 	handlerRunning int32 = iota
 	handlerFinished
 	handlerAbandoned
 )
 
-// Causes with which the daemon cancels a run's context. A handler sees them
-// through context.Cause; errors.Is matches ErrStopped and ErrNotLeader.
+// Causes with which the daemon cancels a run's context. Handlers read them
+// with context.Cause, and errors.Is matches them to ErrStopped and
+// ErrNotLeader.
 var (
 	errCancelledByStop       = fmt.Errorf("%w: run cancelled by Stop", ErrStopped)
 	errCancelledByLeadership = fmt.Errorf("%w: leadership lost during a leader-scoped run", ErrNotLeader)
@@ -43,7 +45,7 @@ type run struct {
 	done  chan handlerResult
 }
 
-// handlerResult is what the handler goroutine hands to the caller.
+// handlerResult is the handler goroutine's result, sent to the caller.
 type handlerResult struct {
 	value    any
 	err      error
@@ -90,9 +92,9 @@ func (p *timerPool) put(t *time.Timer) {
 // ends at the operation's timeout (ErrTimeout), when ctx ends, when Stop
 // cancels it or, for a leader-scoped run, when this node stops leading
 // (ErrCancelled). Execute returns as soon as that context ends, so a
-// handler that never returns cannot hang its caller; such a handler is
-// abandoned, counted in Health.Abandoned until it returns, and gives its
-// slot back at once.
+// handler that never returns cannot hang its caller. Such a handler is
+// abandoned: it gives its slot back at once and is counted in
+// Health.Abandoned until it returns.
 //
 // A panic in the handler is returned as a *PanicError. Errors returned by the
 // handler are returned unchanged. Operations stay scheduled, so Execute may
@@ -241,8 +243,9 @@ func (d *Daemon) runHandler(r *run) (handlerResult, bool) {
 	return handlerResult{}, false
 }
 
-// handle is the body of a handler goroutine. It hands the result to the
-// caller, or, if the caller abandoned it, forgets the run.
+// handle is the body of a handler goroutine. It sends the result to the
+// caller, or removes the run from the abandoned set if the caller abandoned
+// it.
 func (d *Daemon) handle(r *run, ctx context.Context) {
 	defer d.goroutineExited()
 
@@ -273,7 +276,7 @@ func (d *Daemon) callHandler(ctx context.Context, opID string, handler Handler) 
 	return handlerResult{value: value, err: err}
 }
 
-// abandonedReturned forgets an abandoned handler that has now returned.
+// abandonedReturned removes a returned handler from the abandoned set.
 func (d *Daemon) abandonedReturned(r *run) {
 	d.mu.Lock()
 	delete(d.abandoned, r)
@@ -326,7 +329,7 @@ func classify(r *run, res handlerResult, returned bool) (Outcome, error) {
 	opID := r.e.op.ID
 	if returned && (res.err == nil || r.ctx.Err() == nil) {
 		// The handler returned before the context ended, or returned a
-		// value although it had ended: its own result stands.
+		// value although it had ended, so its own result is kept.
 		if res.err == nil {
 			return OutcomeSucceeded, nil
 		}
@@ -345,8 +348,8 @@ func classify(r *run, res handlerResult, returned bool) (Outcome, error) {
 	}
 }
 
-// release deregisters the run and gives its slot back. stopped says Stop
-// cancelled the run, so Stop reports its operation ID.
+// release deregisters the run and gives its slot back. When stopped is
+// true, Stop cancelled the run and reports its operation ID.
 func (d *Daemon) release(r *run, stopped bool) {
 	d.mu.Lock()
 	delete(d.active, r)

@@ -28,7 +28,7 @@ const (
 
 var failpointNames = []string{FailpointBeforeExecute, FailpointAfterExecute, FailpointRecordResult}
 
-// ActionKind is what an enabled failpoint does when a run reaches it.
+// ActionKind is the fault an enabled failpoint injects when a run reaches it.
 type ActionKind string
 
 const (

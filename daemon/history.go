@@ -2,7 +2,7 @@ package daemon
 
 import "time"
 
-// Outcome is how a run ended.
+// Outcome is the end state of a run.
 type Outcome string
 
 const (
@@ -26,7 +26,7 @@ type Record struct {
 	// Run numbers the operation's runs from 1.
 	Run     uint64
 	Outcome Outcome
-	// Value is what the handler returned; nil unless the run succeeded.
+	// Value is the handler's return value, nil unless the run succeeded.
 	Value any
 	// Err is the error Execute returned; nil only for a success.
 	Err   error

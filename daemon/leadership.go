@@ -6,7 +6,7 @@ import (
 )
 
 // LeadershipSink receives raft leadership notifications. *Daemon implements
-// it; a raft observer calls it for every leadership change it sees.
+// it, and a raft observer calls it for every leadership change it observes.
 type LeadershipSink interface {
 	// SetLeadership announces that leaderID leads in term.
 	SetLeadership(term uint64, leaderID string)
@@ -57,10 +57,11 @@ func (l *leadership) check(nodeID string) error {
 //
 //   - An older term than the current one is ignored.
 //   - A newer term replaces the view.
-//   - In the same term a leader may be learnt after "no leader" (raft can
-//     learn the leader late in a term) and may be lost, but a second,
-//     different leader is ignored: raft's election safety allows one leader
-//     per term, so the later claim is stale or wrong.
+//   - In the same term a leader may be learnt after "no leader", because
+//     raft can learn the leader late in a term, and may be lost again.
+//   - A second, different leader in the same term is ignored. Raft's
+//     election safety allows one leader per term, so the later claim is
+//     stale or wrong.
 func (l *leadership) apply(term uint64, leaderID string) (changed bool, ignored string) {
 	switch {
 	case term < l.term:

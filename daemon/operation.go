@@ -14,7 +14,7 @@ import (
 // abandoned and counted until it returns.
 type Handler func(ctx context.Context) (any, error)
 
-// Scope says on which nodes an operation may run.
+// Scope names the nodes on which an operation may run.
 type Scope string
 
 const (

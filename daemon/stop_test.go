@@ -208,6 +208,7 @@ func TestStopDeadlineWithStuckHandler(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	cfg := testConfig(t)
 	cfg.DefaultTimeout = 0
+	cfg.CancelGrace = 5 * time.Millisecond
 	d, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +251,40 @@ func TestStopDeadlineWithStuckHandler(t *testing.T) {
 	defer cancel2()
 	if ids, err := d.Stop(ctx2); err != nil || ids != nil {
 		t.Errorf("second Stop = %v, %v; want nil, nil once the handler returned", ids, err)
+	}
+	goleak.VerifyNone(t, ignore)
+}
+
+func TestConcurrentStopCallsAllReturn(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	d, err := New(testConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	mustSchedule(t, d, Operation{ID: "stuck", Handler: HangIgnoringContext(release), Timeout: time.Millisecond})
+	if _, err := d.Execute(context.Background(), "stuck"); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Execute: %v, want ErrTimeout", err)
+	}
+
+	const callers = 3
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			_, err := d.Stop(context.Background())
+			errs <- err
+		}()
+	}
+	waitFor(t, "Stop to begin", func() bool { return !d.Health().Running })
+	close(release)
+
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Errorf("Stop: %v", err)
+		}
 	}
 	goleak.VerifyNone(t, ignore)
 }
