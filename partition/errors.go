@@ -1,0 +1,25 @@
+package partition
+
+import "errors"
+
+// Errors of the partition package. Functions wrap them with %w and name the
+// flag or node at fault, so test them with errors.Is.
+var (
+	// ErrInvalidSpec reports a malformed flag value or a set of flags that
+	// do not go together. The command exits with the usage code for it.
+	ErrInvalidSpec = errors.New("invalid fault spec")
+
+	// ErrUnknownNode reports a node ID that is not a member of the cluster.
+	ErrUnknownNode = errors.New("unknown node")
+
+	// ErrNoLeader reports that no node reported a leader when the spec
+	// isolates the leader.
+	ErrNoLeader = errors.New("no leader known")
+
+	// ErrUnreachable reports a node that did not answer the preflight read.
+	// Nothing was changed on any node.
+	ErrUnreachable = errors.New("node unreachable")
+
+	// ErrPartial reports an install or heal that some nodes did not take.
+	ErrPartial = errors.New("not every node took the change")
+)
