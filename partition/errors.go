@@ -20,6 +20,11 @@ var (
 	// Nothing was changed on any node.
 	ErrUnreachable = errors.New("node unreachable")
 
+	// ErrNotWritable reports a node that rejects fault tables from this
+	// client, because the token is missing or wrong or chaos is off on it.
+	// Nothing was changed on any node.
+	ErrNotWritable = errors.New("node does not accept fault tables")
+
 	// ErrPartial reports an install or heal that some nodes did not take.
 	ErrPartial = errors.New("not every node took the change")
 )
