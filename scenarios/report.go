@@ -51,6 +51,7 @@ type Report struct {
 	Summary     map[string]Stat   `json:"summary"`
 	SuccessRate float64           `json:"success_rate"`
 	Verdict     Verdict           `json:"verdict"`
+	Aborted     bool              `json:"aborted,omitempty"`
 	Reasons     []string          `json:"reasons,omitempty"`
 	GoVersion   string            `json:"go_version"`
 	Libraries   map[string]string `json:"libraries"`
@@ -96,6 +97,11 @@ func (r *Report) finish(elapsed time.Duration) {
 		}
 	}
 	r.Verdict, r.Reasons = judge(r.Repetitions, r.Reps, r.Target)
+	for _, rep := range r.Repetitions {
+		if rep.Guard != nil && rep.Guard.Aborted {
+			r.Aborted = true
+		}
+	}
 	recovered := 0
 	for _, rep := range r.Repetitions {
 		if rep.Recovered {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,6 +46,16 @@ type Config struct {
 	Logger   *slog.Logger
 	// Factory starts the cluster; nil means LocalFactory.
 	Factory Factory
+	// Guard configures the safety guard of every repetition.
+	Guard GuardConfig
+	// VerifyWrites is the number of fresh writes that recovery verification
+	// commits after each repetition; zero skips it.
+	VerifyWrites int
+	// Remote marks a cluster of separate processes or containers, where
+	// scenarios above the instance level need AllowRadius.
+	Remote bool
+	// AllowRadius is the highest blast radius allowed on a remote cluster.
+	AllowRadius BlastRadius
 }
 
 // DefaultConfig returns three nodes, one repetition, raft's default timings
@@ -57,8 +68,25 @@ func DefaultConfig() Config {
 		Seed:          1,
 		Cooldown:      time.Second,
 		StableTimeout: time.Minute,
+		Guard:         DefaultGuardConfig(),
+		VerifyWrites:  5,
 	}
 }
+
+// radiusRank orders blast radius levels.
+var radiusRank = map[BlastRadius]int{"": 0, RadiusOperation: 1, RadiusInstance: 2, RadiusNode: 3, RadiusCluster: 4}
+
+// ParseBlastRadius returns the level named by s.
+func ParseBlastRadius(s string) (BlastRadius, error) {
+	r := BlastRadius(s)
+	if _, ok := radiusRank[r]; !ok || r == "" {
+		return "", fmt.Errorf("%w: unknown blast radius %q: use operation, instance, node or cluster", ErrInvalidConfig, s)
+	}
+	return r, nil
+}
+
+// ErrBlastRadius reports a scenario whose blast radius the run did not allow.
+var ErrBlastRadius = errors.New("scenarios: blast radius not allowed")
 
 // Validate checks the config against the scenario it will run.
 func (c Config) Validate(s Scenario) error {
@@ -76,6 +104,16 @@ func (c Config) Validate(s Scenario) error {
 	}
 	if _, err := raftint.ParseProfile(string(c.Profile)); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if c.VerifyWrites < 0 {
+		return fmt.Errorf("%w: verify writes %d is negative", ErrInvalidConfig, c.VerifyWrites)
+	}
+	if err := c.Guard.Validate(); err != nil {
+		return err
+	}
+	if c.Remote && radiusRank[s.BlastRadius()] > radiusRank[RadiusInstance] && radiusRank[c.AllowRadius] < radiusRank[s.BlastRadius()] {
+		return fmt.Errorf("%w: %s has blast radius %s; on a cluster of separate processes pass --allow-blast-radius %s",
+			ErrBlastRadius, s.Name(), s.BlastRadius(), s.BlastRadius())
 	}
 	if c.Target != nil {
 		return c.Target.Validate()
@@ -124,8 +162,8 @@ func Run(ctx context.Context, s Scenario, cfg Config) (report *Report, err error
 
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6661756c746c696e))
 	for i := 1; i <= cfg.Reps; i++ {
-		env := Env{Cluster: c, Rand: rng, Log: log.With("scenario", s.Name(), "rep", i), Target: target, Timing: cfg.Profile.Timing(), Index: i}
-		rep, err := runRepetition(ctx, s, env, cfg.StableTimeout)
+		env := Env{Cluster: c, Rand: rng, Log: log.With("scenario", s.Name(), "rep", i), Target: target, Timing: cfg.Profile.Timing(), Index: i, Name: s.Name(), StableTimeout: cfg.StableTimeout}
+		rep, err := runRepetition(ctx, s, env, cfg)
 		report.add(rep)
 		fmt.Fprintln(progress, formatProgress(s, cfg.Reps, rep))
 		if err != nil {
@@ -142,7 +180,8 @@ func Run(ctx context.Context, s Scenario, cfg Config) (report *Report, err error
 
 // runRepetition checks the steady state, runs one repetition, and removes
 // every fault afterwards, even when the scenario panics.
-func runRepetition(ctx context.Context, s Scenario, env Env, stableTimeout time.Duration) (rep Repetition, err error) {
+func runRepetition(ctx context.Context, s Scenario, env Env, cfg Config) (rep Repetition, err error) {
+	stableTimeout := cfg.StableTimeout
 	rep = Repetition{Index: env.Index}
 	defer func() {
 		if cerr := env.Cluster.ClearFaults(); cerr != nil {
@@ -173,12 +212,65 @@ func runRepetition(ctx context.Context, s Scenario, env Env, stableTimeout time.
 		rep.Start = start
 		rep.Events = env.Cluster.Timeline().Since(seq)
 	}()
-	rep, err = s.Run(ctx, env)
+	guardCfg := cfg.Guard
+	if guardCfg.MaxDuration == 0 {
+		guardCfg.MaxDuration = env.Target.Max + time.Minute
+	}
+	g, gctx := startGuard(ctx, guardCfg, env.Cluster)
+	defer g.Stop()
+	rep, err = s.Run(gctx, env)
+	gr := g.Stop()
 	rep.Index = env.Index
+	rep.Guard = &gr
+	if gr.Aborted {
+		rep.Recovered = false
+		err = fmt.Errorf("%w: %s", ErrAborted, gr.Reason)
+		env.Log.Error("emergency stop", "reason", gr.Reason, "health", gr.LastHealth)
+	}
+	if err == nil && cfg.VerifyWrites > 0 {
+		if verr := verifyRecovery(ctx, env.Cluster, cfg.VerifyWrites, stableTimeout, env.Index); verr != nil {
+			rep.Violations = append(rep.Violations, "recovery verification: "+verr.Error())
+		}
+	}
 	if err != nil && rep.Error == "" {
 		rep.Error = err.Error()
 	}
 	return rep, err
+}
+
+// verifyRecovery checks that the cluster serves again after a repetition:
+// every node answers, the cluster is stable, n fresh writes commit, and
+// every node holds them.
+func verifyRecovery(ctx context.Context, c cluster.Cluster, n int, timeout time.Duration, index int) error {
+	vctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, id := range c.Nodes() {
+		if _, err := c.Status(id); err != nil {
+			return fmt.Errorf("node %s does not answer: %w", id, err)
+		}
+	}
+	st, err := c.WaitStable(vctx)
+	if err != nil {
+		return fmt.Errorf("cluster not stable: %w", err)
+	}
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("verify-%d-%d", index, i)
+		if _, err := c.Put(vctx, st.Leader, keys[i], "ok"); err != nil {
+			return fmt.Errorf("fresh write %d of %d failed: %w", i+1, n, err)
+		}
+	}
+	if _, err := c.WaitStable(vctx); err != nil {
+		return fmt.Errorf("cluster not stable after the fresh writes: %w", err)
+	}
+	for _, id := range c.Nodes() {
+		for _, k := range keys {
+			if v, ok, err := c.Get(id, k); err != nil || !ok || v != "ok" {
+				return fmt.Errorf("node %s lacks fresh write %s", id, k)
+			}
+		}
+	}
+	return nil
 }
 
 // cooldown pauses between repetitions, so the next one starts from a

@@ -77,6 +77,11 @@ type Env struct {
 	Timing raftint.Timing
 	// Index is the repetition's number, from 1.
 	Index int
+	// Name is the scenario's name, for keys and logs.
+	Name string
+	// StableTimeout bounds waits for the steady state outside the measured
+	// recovery.
+	StableTimeout time.Duration
 }
 
 // Repetition is the outcome of one run of a scenario.
@@ -98,6 +103,8 @@ type Repetition struct {
 	// and leader changes of every node, faults, heals, crashes, restarts and
 	// acknowledged writes.
 	Events []raftint.Event `json:"events,omitempty"`
+	// Guard is what the safety guard saw during the repetition.
+	Guard *GuardReport `json:"guard,omitempty"`
 }
 
 // Scenario is one entry of the catalog.
@@ -118,7 +125,10 @@ type Scenario interface {
 
 // Catalog returns every built-in scenario, sorted by name.
 func Catalog() []Scenario {
-	all := []Scenario{LeaderIsolation{}}
+	all := []Scenario{
+		LeaderIsolation{}, SplitBrain{}, DelayedElection{}, FlappingLeadership{}, FollowerIsolation{},
+		OneWayPartition{}, LossyLinks{}, SlowLinks{}, NodeCrash{}, ClusterRestart{},
+	}
 	slices.SortFunc(all, func(a, b Scenario) int { return strings.Compare(a.Name(), b.Name()) })
 	return all
 }

@@ -26,14 +26,14 @@ type ack struct {
 // write with the time its commit returned.
 type writer struct {
 	c       cluster.Cluster
-	allowed func(id string) bool
 	prefix  string
 	timeout time.Duration
 
 	mu       sync.Mutex
+	allowed  func(id string) bool
 	acks     []ack
 	failures int
-	first    chan struct{}
+	notify   chan struct{} // closed and replaced on every ack
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -41,7 +41,7 @@ type writer struct {
 func startWriter(c cluster.Cluster, prefix string, timeout time.Duration, allowed func(string) bool) *writer {
 	w := &writer{
 		c: c, allowed: allowed, prefix: prefix, timeout: timeout,
-		first: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}),
+		notify: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go w.run()
 	return w
@@ -64,10 +64,20 @@ func (w *writer) run() {
 	}
 }
 
+// setAllowed changes the nodes the writer may write through.
+func (w *writer) setAllowed(allowed func(string) bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.allowed = allowed
+}
+
 // writeOnce tries one write and reports whether it was acknowledged.
 func (w *writer) writeOnce(n int) bool {
 	leader := w.leader()
 	if leader == "" {
+		w.mu.Lock()
+		w.failures++
+		w.mu.Unlock()
 		return false
 	}
 	key := fmt.Sprintf("%s-%06d", w.prefix, n)
@@ -84,15 +94,17 @@ func (w *writer) writeOnce(n int) bool {
 	at := time.Now()
 	w.acks = append(w.acks, ack{Key: key, Value: value, Node: leader, Index: index, At: at})
 	w.c.Timeline().Record(raftint.Event{At: at, Kind: raftint.EventWrite, Node: leader, Index: index, Detail: key})
-	if len(w.acks) == 1 {
-		close(w.first)
-	}
+	close(w.notify)
+	w.notify = make(chan struct{})
 	return true
 }
 
 func (w *writer) leader() string {
+	w.mu.Lock()
+	allowed := w.allowed
+	w.mu.Unlock()
 	for _, id := range w.c.Nodes() {
-		if !w.allowed(id) {
+		if !allowed(id) {
 			continue
 		}
 		if s, err := w.c.Status(id); err == nil && s.State == "Leader" {
@@ -107,25 +119,51 @@ func (w *writer) leader() string {
 func (w *writer) pause(tl *raftint.Timeline, d time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	if tl != nil {
-		seq := tl.LastSeq()
-		go func() {
-			select {
-			case <-w.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		_, _ = tl.Wait(ctx, seq, func(raftint.Event) bool { return true })
+	if tl == nil {
+		select {
+		case <-ctx.Done():
+		case <-w.stop:
+		}
 		return
 	}
-	select {
-	case <-ctx.Done():
-	case <-w.stop:
+	seq := tl.LastSeq()
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-w.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	_, _ = tl.Wait(ctx, seq, func(raftint.Event) bool { return true })
+	cancel()
+	<-stopped
+}
+
+// waitAckAfter returns the first write acknowledged after t, waiting until
+// one arrives or ctx ends.
+func (w *writer) waitAckAfter(ctx context.Context, t time.Time) (ack, bool) {
+	for {
+		w.mu.Lock()
+		for _, a := range w.acks {
+			if a.At.After(t) {
+				w.mu.Unlock()
+				return a, true
+			}
+		}
+		notify := w.notify
+		w.mu.Unlock()
+		select {
+		case <-notify:
+		case <-ctx.Done():
+			return ack{}, false
+		}
 	}
 }
 
-// Stop ends the writer and waits for its last write to return.
+// Stop ends the writer and waits for its last write to return. It is
+// idempotent but not safe to call from two goroutines at once.
 func (w *writer) Stop() {
 	select {
 	case <-w.stop:
@@ -142,7 +180,7 @@ func (w *writer) Acks() []ack {
 	return append([]ack(nil), w.acks...)
 }
 
-// Failures returns how many writes failed.
+// Failures returns how many write attempts failed or found no leader.
 func (w *writer) Failures() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -4,8 +4,9 @@
 // Usage:
 //
 //	scenario list
-//	scenario run NAME [--nodes N] [--reps N] [--profile fast|default] [--seed N]
+//	scenario run NAME...|all [--nodes N] [--reps N] [--profile fast|default] [--seed N]
 //	                  [--cooldown D] [--rto-target D] [--rto-max D] [--json FILE] [--verbose]
+//	                  [--health-interval D] [--max-duration D] [--abort-rate F]
 //
 // Exit codes: 0 when every scenario passed (or warned), 1 when one failed,
 // 2 when the run was aborted by a signal, 64 on bad usage.
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   scenario list
-  scenario run NAME [flags]
+  scenario run NAME...|all [flags]
 
 Run 'scenario run --help' for the flags.
 `)
@@ -88,8 +89,26 @@ func list(stdout io.Writer) int {
 type runOptions struct {
 	cfg      scenarios.Config
 	names    []string
+	nodesSet bool
 	jsonPath string
 	verbose  bool
+}
+
+// lookupAll resolves scenario names; "all" stands for the whole catalog.
+func lookupAll(names []string) ([]scenarios.Scenario, error) {
+	var list []scenarios.Scenario
+	for _, name := range names {
+		if name == "all" {
+			list = append(list, scenarios.Catalog()...)
+			continue
+		}
+		s, err := scenarios.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+	}
+	return list, nil
 }
 
 func parseRun(args []string, stderr io.Writer) (runOptions, error) {
@@ -97,7 +116,7 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	fs := flag.NewFlagSet("scenario run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", string(raftint.ProfileDefault), "raft timing profile: default (1s heartbeat and election timeouts) or fast (150ms)")
-	fs.IntVar(&opts.cfg.Nodes, "nodes", opts.cfg.Nodes, "number of raft nodes")
+	fs.IntVar(&opts.cfg.Nodes, "nodes", opts.cfg.Nodes, "number of raft nodes (default: 3, or more when a scenario needs more)")
 	fs.IntVar(&opts.cfg.Reps, "reps", opts.cfg.Reps, "repetitions of each scenario")
 	fs.Int64Var(&opts.cfg.Seed, "seed", opts.cfg.Seed, "seed of every random choice; the same seed replays the same fault decisions")
 	fs.DurationVar(&opts.cfg.Cooldown, "cooldown", opts.cfg.Cooldown, "pause between repetitions")
@@ -105,6 +124,9 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	rtoMax := fs.Duration("rto-max", 0, "override the scenario's RTO maximum (0 keeps the default)")
 	fs.StringVar(&opts.jsonPath, "json", "", "write the report, with every raw timing, to this JSON file")
 	fs.BoolVar(&opts.verbose, "verbose", false, "log raft and fault-table activity to stderr")
+	fs.DurationVar(&opts.cfg.Guard.Interval, "health-interval", opts.cfg.Guard.Interval, "time between two health checks of the safety guard")
+	fs.DurationVar(&opts.cfg.Guard.MaxDuration, "max-duration", 0, "abort a repetition that runs longer (0: the RTO maximum plus one minute)")
+	fs.Float64Var(&opts.cfg.Guard.AbortRate, "abort-rate", opts.cfg.Guard.AbortRate, "abort when more than this fraction of health checks fail")
 
 	// Flags may come before or after the scenario names.
 	for {
@@ -120,6 +142,11 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	if len(opts.names) == 0 {
 		return opts, fmt.Errorf("%w: name a scenario to run (see 'scenario list')", errUsage)
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "nodes" {
+			opts.nodesSet = true
+		}
+	})
 	p, err := raftint.ParseProfile(*profile)
 	if err != nil {
 		return opts, fmt.Errorf("%w: --profile: %w", errUsage, err)
@@ -150,14 +177,10 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "scenario: %v\n", err)
 		return exitUsage
 	}
-	var list []scenarios.Scenario
-	for _, name := range opts.names {
-		s, err := scenarios.Lookup(name)
-		if err != nil {
-			fmt.Fprintf(stderr, "scenario: %v\n", err)
-			return exitUsage
-		}
-		list = append(list, s)
+	list, err := lookupAll(opts.names)
+	if err != nil {
+		fmt.Fprintf(stderr, "scenario: %v\n", err)
+		return exitUsage
 	}
 	// raft logs every RPC that a fault stops at error level, which is the
 	// point of the run, so its logs only show with --verbose.
@@ -171,6 +194,9 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var reports []*scenarios.Report
 	for _, s := range list {
 		cfg, err := withDefaultBounds(opts.cfg, s)
+		if !opts.nodesSet {
+			cfg.Nodes = max(cfg.Nodes, s.MinNodes())
+		}
 		if err == nil {
 			err = cfg.Validate(s)
 		}
@@ -185,8 +211,12 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			reports = append(reports, report)
 		}
 		switch {
-		case ctx.Err() != nil:
-			fmt.Fprintf(stderr, "scenario: aborted: %v; every fault was removed\n", ctx.Err())
+		case ctx.Err() != nil || errors.Is(err, scenarios.ErrAborted):
+			cause := err
+			if ctx.Err() != nil {
+				cause = context.Cause(ctx)
+			}
+			fmt.Fprintf(stderr, "scenario: %s aborted: %v; every fault was removed and the cluster stopped\n", s.Name(), cause)
 			writeJSON(opts.jsonPath, reports, stderr)
 			return exitAborted
 		case err != nil:
