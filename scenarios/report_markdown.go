@@ -16,14 +16,15 @@ import (
 const raftModule = "github.com/hashicorp/raft"
 
 // WriteMarkdown writes a summary of reports in GitHub-flavoured Markdown,
-// fit for a GitHub Actions job summary: a header line with the date, seeds,
-// profiles and versions, one table row per scenario, then per scenario its
-// phase percentiles and, unless it passed, the reasons. Table cells are
-// padded to equal width, so the raw text also reads well in a terminal.
+// fit for a GitHub Actions job summary. It starts with a line naming the
+// date, seeds, profiles and versions and a table with one row per scenario.
+// A section per scenario follows with its phase percentiles and, unless it
+// passed, the reasons. Table cells are padded to equal width, so the raw
+// text also reads well in a terminal.
 func WriteMarkdown(w io.Writer, reports []*Report) error {
 	for i, r := range reports {
 		if r == nil {
-			return fmt.Errorf("scenarios: write markdown: report %d is nil", i)
+			return fmt.Errorf("scenarios: write markdown: report %d of %d is nil; pass only reports that Run returned", i, len(reports))
 		}
 	}
 
@@ -258,10 +259,11 @@ func (t markdownTable) writeRow(b *bytes.Buffer, row []string, widths []int) {
 }
 
 // escapeMarkdown makes s literal inline text on one line: newlines become
-// spaces, and characters that GFM reads as inline markup get a backslash. An
-// underscore is escaped only at a word boundary, because GFM never reads an
-// underscore inside a word as emphasis, so names like step_down stay
-// readable in a terminal.
+// spaces, and characters that GFM reads as inline markup get a backslash.
+// An underscore is escaped only at a word boundary. Under the emphasis rules
+// of CommonMark 0.31.2, which GFM follows, an underscore between two
+// letters or digits can neither open nor close emphasis, so names like
+// step_down stay readable in a terminal.
 func escapeMarkdown(s string) string {
 	runes := []rune(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s))
 	var b strings.Builder
