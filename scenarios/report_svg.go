@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +16,8 @@ import (
 // needed, and returns the paths written. Each file is named after its
 // scenario (<scenario>.svg, with characters unsafe in file names replaced)
 // and shows the first failed repetition or, when none failed, the one with
-// the median RTO. A report without repetitions still gets a file that says
-// so.
+// the median RTO. A report without repetitions still gets a file, whose
+// title states that no repetition ran.
 func WriteSVGs(dir string, reports []*Report) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("scenarios: write svg: %w", err)
@@ -26,7 +27,7 @@ func WriteSVGs(dir string, reports []*Report) ([]string, error) {
 	used := map[string]bool{}
 	for i, r := range reports {
 		if r == nil {
-			return paths, fmt.Errorf("scenarios: write svg: report %d is nil", i)
+			return paths, fmt.Errorf("scenarios: write svg: report %d of %d is nil; pass only reports that Run returned", i, len(reports))
 		}
 		name := uniqueName(svgFileBase(r.Scenario), used)
 		rep, _ := pickRepetition(r)
@@ -45,8 +46,8 @@ func WriteSVGs(dir string, reports []*Report) ([]string, error) {
 }
 
 // pickRepetition returns the repetition that a report's timeline shows: the
-// first failed one, or else the recovered one with the median RTO (the lower
-// one of the two middle values when their number is even). It returns false
+// first failed one, or else the one with the median RTO. With an even number
+// of repetitions it takes the lower of the two middle ones. It returns false
 // when the report has no repetitions.
 func pickRepetition(r *Report) (Repetition, bool) {
 	if len(r.Repetitions) == 0 {
@@ -74,7 +75,7 @@ func repetitionFailed(rep Repetition) bool {
 	return !rep.Recovered || len(rep.Violations) > 0
 }
 
-// repetitionRole says why a timeline shows rep, for its title.
+// repetitionRole names why a timeline shows rep, for its title.
 func repetitionRole(r *Report, rep Repetition) string {
 	picked, ok := pickRepetition(r)
 	switch {
@@ -119,16 +120,17 @@ func uniqueName(base string, used map[string]bool) string {
 	return name
 }
 
-// WriteTimelineSVG draws one repetition of r as an SVG 1.1 image: a row per
-// node with its raft state over time (leader, follower, candidate, down
-// between a crash and its restart), fault windows shaded across all rows,
-// markers for faults, heals, crashes, restarts and the RTO, a row of ticks
-// for acknowledged writes, a legend, and a title naming the scenario,
-// profile, seed, repetition and verdict. Times are in ms from rep.Start.
-// The image uses no scripts, external fonts or other files.
+// WriteTimelineSVG draws one repetition of r as an SVG 1.1 image. Each node
+// gets a row that shows its raft state over time: leader, follower,
+// candidate, or down from a crash to its restart. Fault windows are shaded
+// across all rows, and vertical markers show faults, heals, crashes,
+// restarts and the RTO. A last row has a tick per acknowledged write. A
+// legend follows, and the title names the scenario, profile, seed,
+// repetition and verdict. Times are in ms from rep.Start. The image uses no
+// scripts, external fonts or other files.
 func WriteTimelineSVG(w io.Writer, r *Report, rep Repetition) error {
 	if r == nil {
-		return fmt.Errorf("scenarios: write svg: report is nil")
+		return errors.New("scenarios: write svg: report is nil")
 	}
 	tl := buildTimeline(rep)
 	var b bytes.Buffer

@@ -26,19 +26,31 @@ const (
 	svgMinAxisSpan = 10 * time.Millisecond
 )
 
-// svgColors holds the fill of each state and the stroke of each marker.
-var svgColors = map[string]string{
-	string(stateLeader):    "#2e7d32",
-	string(stateFollower):  "#90caf9",
-	string(stateCandidate): "#ffa000",
-	string(stateDown):      "#424242",
-	string(stateUnknown):   "#e0e0e0",
-	"fault":                "#c62828",
-	"heal":                 "#00897b",
-	"crash":                "#000000",
-	"restart":              "#6a1b9a",
-	"rto":                  "#d81b60",
-	"write":                "#37474f",
+// svgColor returns the fill of a state or the stroke of a marker kind.
+func svgColor(kind string) string {
+	switch kind {
+	case string(stateLeader):
+		return "#2e7d32"
+	case string(stateFollower):
+		return "#90caf9"
+	case string(stateCandidate):
+		return "#ffa000"
+	case string(stateDown):
+		return "#424242"
+	case "fault":
+		return "#c62828"
+	case "heal":
+		return "#00897b"
+	case "crash":
+		return "#000000"
+	case "restart":
+		return "#6a1b9a"
+	case "rto":
+		return "#d81b60"
+	case "write":
+		return "#37474f"
+	}
+	return "#e0e0e0" // unknown states
 }
 
 // textWidth estimates the width of text in a sans-serif font of size px.
@@ -156,7 +168,7 @@ func truncateRunes(s string, n int) string {
 // esc escapes text for XML character data and attribute values.
 func esc(s string) string {
 	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s)) // a strings.Builder never fails
+	_ = xml.EscapeText(&b, []byte(s)) // strings.Builder.Write always returns a nil error
 	return b.String()
 }
 
@@ -209,7 +221,7 @@ func (l *svgLayout) drawRows(b *bytes.Buffer) {
 		for _, band := range l.tl.bands[node] {
 			x0, x1 := l.x(band.from), l.x(band.to)
 			fmt.Fprintf(b, `<rect class="band %s" x="%.1f" y="%.1f" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`+"\n",
-				band.state, x0, mid-svgBandHeight/2, max(x1-x0, 0.5), svgBandHeight, svgColors[string(band.state)], esc(bandTitle(node, band)))
+				band.state, x0, mid-svgBandHeight/2, max(x1-x0, 0.5), svgBandHeight, svgColor(string(band.state)), esc(bandTitle(node, band)))
 			if band.state == stateLeader && band.term > 0 {
 				label := fmt.Sprintf("term %d", band.term)
 				if textWidth(label, 11)+8 <= x1-x0 {
@@ -226,7 +238,7 @@ func (l *svgLayout) drawRows(b *bytes.Buffer) {
 	for _, at := range l.tl.writes {
 		x := l.x(at)
 		fmt.Fprintf(b, `<line class="write" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1"/>`+"\n",
-			x, mid-6, x, mid+6, svgColors["write"])
+			x, mid-6, x, mid+6, svgColor("write"))
 	}
 	b.WriteString("</g>\n")
 }
@@ -240,7 +252,7 @@ func (l *svgLayout) drawWindows(b *bytes.Buffer) {
 	for _, w := range l.tl.windows {
 		x0, x1 := l.x(w.from), l.x(w.to)
 		fmt.Fprintf(b, `<rect class="fault-window" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="0.2"><title>fault window %d–%d ms</title></rect>`+"\n",
-			x0, l.plotTop, max(x1-x0, 1), l.plotBottom-l.plotTop, svgColors["fault"], w.from.Milliseconds(), w.to.Milliseconds())
+			x0, l.plotTop, max(x1-x0, 1), l.plotBottom-l.plotTop, svgColor("fault"), w.from.Milliseconds(), w.to.Milliseconds())
 	}
 }
 
@@ -276,7 +288,7 @@ func (l *svgLayout) drawMarkers(b *bytes.Buffer) {
 			fmt.Fprintf(b, "<title>%s</title>\n", esc(p.marker.label+": "+p.marker.detail))
 		}
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5"%s/>`+"\n",
-			p.x, l.labelY(p)+3, p.x, l.plotBottom, svgColors[p.marker.kind], dash)
+			p.x, l.labelY(p)+3, p.x, l.plotBottom, svgColor(p.marker.kind), dash)
 		b.WriteString("</g>\n")
 	}
 	for _, p := range l.labels {
@@ -285,7 +297,7 @@ func (l *svgLayout) drawMarkers(b *bytes.Buffer) {
 		fmt.Fprintf(b, `<g class="marker-label %s">`+"\n", p.marker.kind)
 		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="12" fill="#ffffff"/>`+"\n", p.centerX-width/2-1, y-10, width+2)
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="%s">%s</text>`+"\n",
-			p.centerX, y, svgColors[p.marker.kind], esc(p.marker.label))
+			p.centerX, y, svgColor(p.marker.kind), esc(p.marker.label))
 		b.WriteString("</g>\n")
 	}
 }
@@ -316,18 +328,18 @@ type legendItem struct {
 // the items when draw is set, and one item per legend line otherwise.
 func (l *svgLayout) legendItems(draw bool) []legendItem {
 	items := []legendItem{
-		{label: "leader", color: svgColors[string(stateLeader)]},
-		{label: "follower", color: svgColors[string(stateFollower)]},
-		{label: "candidate", color: svgColors[string(stateCandidate)]},
-		{label: "down (crash to restart)", color: svgColors[string(stateDown)]},
-		{label: "unknown", color: svgColors[string(stateUnknown)]},
-		{label: "fault window", color: svgColors["fault"]},
-		{label: "fault", color: svgColors["fault"], line: true, newLine: true},
-		{label: "heal", color: svgColors["heal"], line: true},
-		{label: "crash", color: svgColors["crash"], line: true},
-		{label: "restart", color: svgColors["restart"], line: true},
-		{label: "RTO", color: svgColors["rto"], line: true},
-		{label: "acknowledged write", color: svgColors["write"], line: true},
+		{label: "leader", color: svgColor(string(stateLeader))},
+		{label: "follower", color: svgColor(string(stateFollower))},
+		{label: "candidate", color: svgColor(string(stateCandidate))},
+		{label: "down (crash to restart)", color: svgColor(string(stateDown))},
+		{label: "unknown", color: svgColor(string(stateUnknown))},
+		{label: "fault window", color: svgColor("fault")},
+		{label: "fault", color: svgColor("fault"), line: true, newLine: true},
+		{label: "heal", color: svgColor("heal"), line: true},
+		{label: "crash", color: svgColor("crash"), line: true},
+		{label: "restart", color: svgColor("restart"), line: true},
+		{label: "RTO", color: svgColor("rto"), line: true},
+		{label: "acknowledged write", color: svgColor("write"), line: true},
 	}
 	x, line := float64(svgMargin), 0
 	var starts []legendItem

@@ -10,7 +10,7 @@ import (
 	"github.com/faultline-dev/faultline/raftint"
 )
 
-// nodeState is what a timeline row shows for a node at a moment.
+// nodeState is the state of a node that a timeline row draws.
 type nodeState string
 
 const (
@@ -169,12 +169,17 @@ func timelineNodes(events []timedEvent) []string {
 // initialLeader infers which node led, and in which term, when the
 // repetition started. The runner starts a repetition only on a stable
 // cluster, but the timeline records changes, not the state at the start.
-// The clues, most trusted first: raft reaches Follower only from Leader or
-// Candidate, and a candidate would have recorded that change, so a node
-// whose first state change is to Follower was the leader; only a leader
-// sends heartbeats, so a heartbeat failure in the first term names it; and a
-// leader event in the first term names it. It returns "" when no clue
-// exists, for instance when the leader crashed before any other event.
+// It tries three clues, most trusted first:
+//   - A node whose first state change is to Follower was the leader. In
+//     hashicorp/raft v1.7.2 the observer reports only real changes, and a
+//     running node reaches Follower only from Leader or Candidate; a node
+//     that became a candidate during the repetition would have recorded it.
+//   - Only a leader sends heartbeats, so a heartbeat failure in the first
+//     term names the leader.
+//   - A leader event in the first term names the leader.
+//
+// It returns "" when no clue exists, for instance when the leader crashed
+// before any other event.
 //
 // NOTE: this is an inference. If Repetition carried each node's state at
 // its start, the timeline could draw it instead.
