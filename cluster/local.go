@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/faultline-dev/faultline/daemon"
 	"github.com/faultline-dev/faultline/netchaos"
 	"github.com/faultline-dev/faultline/raftint"
 )
@@ -58,13 +59,18 @@ func (c LocalConfig) Validate() error {
 	return nil
 }
 
-// member is one node slot; node is nil while the node is down.
+// member is one node slot; node and daemon are nil while the node is down.
 type member struct {
-	id   string
-	addr string
-	dir  string
-	node *raftint.Node
+	id     string
+	addr   string
+	dir    string
+	node   *raftint.Node
+	daemon *daemon.Daemon
 }
+
+// daemonStopTimeout bounds the wait for a daemon's operations when its node
+// goes down; a crash does not wait for them at all.
+const daemonStopTimeout = time.Second
 
 // Local is an in-process cluster on 127.0.0.1. It is safe for concurrent use.
 type Local struct {
@@ -171,8 +177,20 @@ func (c *Local) startMember(m *member) error {
 		inner.Close()
 		return err
 	}
+	dcfg := daemon.DefaultConfig()
+	dcfg.NodeID = m.id
+	dcfg.Logger = c.log
+	d, err := daemon.New(dcfg)
+	if err == nil {
+		err = d.Start(context.Background())
+	}
+	if err != nil {
+		wrapped.Close()
+		return fmt.Errorf("cluster: start the daemon of %s: %w", m.id, err)
+	}
 	rc := raftint.DefaultConfig()
 	rc.ID = m.id
+	rc.Leadership = d
 	rc.DataDir = m.dir
 	rc.Transport = wrapped
 	rc.Profile = c.cfg.Profile
@@ -181,10 +199,31 @@ func (c *Local) startMember(m *member) error {
 	node, err := raftint.Open(rc)
 	if err != nil {
 		wrapped.Close()
+		stopDaemon(d, 0)
 		return fmt.Errorf("cluster: open %s: %w", m.id, err)
 	}
 	m.node = node
+	m.daemon = d
 	return nil
+}
+
+// stopDaemon stops d, letting running operations finish for at most wait.
+func stopDaemon(d *daemon.Daemon, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	_, err := d.Stop(ctx)
+	return err
+}
+
+// Daemon returns the daemon of running node id. The daemon follows its
+// node's raft leadership.
+func (c *Local) Daemon(id string) (*daemon.Daemon, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.nodeLocked(id); err != nil {
+		return nil, err
+	}
+	return c.memberLocked(id).daemon, nil
 }
 
 // Nodes implements Cluster.
@@ -378,10 +417,18 @@ func (c *Local) Crash(id string) error {
 	if err != nil {
 		return err
 	}
-	c.memberLocked(id).node = nil
+	m := c.memberLocked(id)
+	d := m.daemon
+	m.node, m.daemon = nil, nil
 	c.timeline.Record(raftint.Event{Kind: raftint.EventCrash, Node: id})
 	if err := node.Crash(); err != nil {
 		return fmt.Errorf("cluster: crash %s: %w", id, err)
+	}
+	// A crashed process takes its daemon with it: runs are cancelled at
+	// once. Stop reports runs that outlive the cancel, which a crash
+	// ignores.
+	if err := stopDaemon(d, 0); err != nil {
+		c.log.Debug("daemon of crashed node still had runs", "node_id", id, "error", err)
 	}
 	c.log.Info("node crashed", "node_id", id)
 	return nil
@@ -428,10 +475,13 @@ func (c *Local) Close() error {
 		if m.node == nil {
 			continue
 		}
+		if err := stopDaemon(m.daemon, daemonStopTimeout); err != nil {
+			errs = append(errs, fmt.Errorf("stop the daemon of %s: %w", m.id, err))
+		}
 		if err := m.node.Shutdown(); err != nil {
 			errs = append(errs, fmt.Errorf("shutdown %s: %w", m.id, err))
 		}
-		m.node = nil
+		m.node, m.daemon = nil, nil
 	}
 	if c.ownDir {
 		if err := os.RemoveAll(c.dir); err != nil {

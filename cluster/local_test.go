@@ -296,3 +296,40 @@ func TestReadCASAndStateHash(t *testing.T) {
 		}
 	}
 }
+
+func TestDaemonsFollowRaftLeadership(t *testing.T) {
+	c := startTestCluster(t, 3)
+	st := waitStable(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	for _, id := range c.Nodes() {
+		d, err := c.Daemon(id)
+		if err != nil {
+			t.Fatalf("Daemon(%s): %v", id, err)
+		}
+		waitUntil(t, ctx, fmt.Sprintf("daemon of %s to learn leader %s", id, st.Leader), func() bool {
+			h := d.Health()
+			return h.LeaderID == st.Leader && h.Term == st.Term && h.IsLeader == (id == st.Leader)
+		})
+	}
+	if err := c.Crash(st.Leader); err != nil {
+		t.Fatalf("Crash: %v", err)
+	}
+	if _, err := c.Daemon(st.Leader); !errors.Is(err, ErrNodeDown) {
+		t.Fatalf("Daemon of a crashed node: error %v, want ErrNodeDown", err)
+	}
+}
+
+// waitUntil polls cond until it holds or ctx ends.
+func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
