@@ -16,8 +16,8 @@ var (
 	// isolates the leader.
 	ErrNoLeader = errors.New("no leader known")
 
-	// ErrUnreachable reports a node that did not answer the preflight read.
-	// Nothing was changed on any node.
+	// ErrUnreachable reports a node that sent no response to a read before
+	// any change, so nothing was changed on any node.
 	ErrUnreachable = errors.New("node unreachable")
 
 	// ErrNotWritable reports a node that rejects fault tables from this
@@ -28,3 +28,22 @@ var (
 	// ErrPartial reports an install or heal that some nodes did not take.
 	ErrPartial = errors.New("not every node took the change")
 )
+
+// nodeError is a failure of one node, classified by a sentinel of this
+// package. Its message is the node's name and the underlying error, which
+// already describes the failure.
+type nodeError struct {
+	sentinel error
+	node     string
+	err      error
+}
+
+func nodeErr(sentinel error, node string, err error) error {
+	return &nodeError{sentinel: sentinel, node: node, err: err}
+}
+
+func (e *nodeError) Error() string { return e.node + ": " + e.err.Error() }
+
+// Unwrap returns the sentinel and the underlying error, so errors.Is
+// matches both.
+func (e *nodeError) Unwrap() []error { return []error{e.sentinel, e.err} }

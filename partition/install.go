@@ -96,7 +96,7 @@ func ReadTables(ctx context.Context, targets []Target) ([]admin.FaultTable, erro
 	forEach(targets, func(i int, t Target) {
 		table, err := t.Client.Faults(ctx)
 		if err != nil {
-			errs[i] = fmt.Errorf("%w: %s: %w", ErrUnreachable, t.ID, err)
+			errs[i] = nodeErr(ErrUnreachable, t.ID, err)
 		}
 		tables[i] = table
 	})
@@ -188,9 +188,9 @@ func CheckWritable(ctx context.Context, targets []Target) error {
 				ErrNotWritable, t.ID)
 		case errors.Is(err, admin.ErrInvalid), errors.Is(err, admin.ErrVersionConflict):
 		case errors.Is(err, admin.ErrUnauthorized), errors.Is(err, admin.ErrChaosDisabled):
-			errs[i] = fmt.Errorf("%w: %s: %w", ErrNotWritable, t.ID, err)
+			errs[i] = nodeErr(ErrNotWritable, t.ID, err)
 		default:
-			errs[i] = fmt.Errorf("%w: %s: %w", ErrUnreachable, t.ID, err)
+			errs[i] = nodeErr(ErrUnreachable, t.ID, err)
 		}
 	})
 	return errors.Join(errs...)
@@ -200,8 +200,8 @@ func CheckWritable(ctx context.Context, targets []Target) error {
 // node is unreachable or does not accept tables. It reads every node's
 // table and checks that each accepts a table from this client before it
 // changes any of them, then installs the rules with NextVersion. When the
-// install itself fails on some nodes, the others keep the new table: the
-// error wraps ErrPartial and the result says which nodes took it.
+// install itself fails on some nodes, the others keep the new table. The
+// error then wraps ErrPartial, and the result lists the nodes that took it.
 func Apply(ctx context.Context, targets []Target, rules []netchaos.Rule) (Result, error) {
 	tables, err := ReadTables(ctx, targets)
 	if err != nil {

@@ -48,7 +48,7 @@ func Resolve(ctx context.Context, endpoints []Endpoint, token string, httpClient
 			raft, err := client.Raft(ctx)
 			switch {
 			case err != nil:
-				errs[i] = fmt.Errorf("%w: %s: %w", ErrUnreachable, ep.Name(), err)
+				errs[i] = nodeErr(ErrUnreachable, ep.Name(), err)
 			case raft.NodeID == "":
 				errs[i] = fmt.Errorf("%w: %s returned no node_id from /v1/raft", ErrUnreachable, ep.Name())
 			case ep.ID != "" && raft.NodeID != ep.ID:
@@ -83,7 +83,7 @@ func Targets(statuses []Status) []Target {
 
 // LeaderOf returns the current leader: the node in the Leader state with
 // the highest term, or else the leader that the node with the highest term
-// follows. It returns "" when no node knows a leader.
+// follows. It returns "" when no node reports a leader.
 func LeaderOf(statuses []Status) string {
 	leader, term := "", uint64(0)
 	for _, s := range statuses {
