@@ -13,7 +13,9 @@ const PhaseUnavailable = "unavailable"
 
 // DelayedElection isolates the leader and holds every vote and pre-vote
 // among the remaining nodes for Delay, so the election can only finish after
-// it. The RTO should be about Delay plus one election.
+// it. The RTO should be about Delay plus one election. Meanwhile the
+// majority's daemons refuse leader-scoped operations with ErrNoLeader, and
+// the window until one runs again is measured.
 type DelayedElection struct {
 	// Delay is how long votes are held; zero means four heartbeat timeouts
 	// of the profile.
@@ -70,9 +72,12 @@ func (s DelayedElection) Run(ctx context.Context, env Env) (Repetition, error) {
 	}
 	t.rep.Durations["vote_delay"] = delay
 	t.startWriter(func(id string) bool { return id != old })
+	probe := startLeaderProbe(env, func(id string) bool { return id != old })
 	if !t.awaitWrite(ctx) {
+		probe.Stop(&t.rep, t.faultAt)
 		return t.finish(ctx)
 	}
+	probe.Stop(&t.rep, t.faultAt)
 	t.rep.Durations[PhaseUnavailable] = t.rep.RTO
 	if err := t.heal(ctx); err != nil {
 		return t.finish(ctx)

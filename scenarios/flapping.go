@@ -14,8 +14,9 @@ import (
 const PhaseSettle = "settle"
 
 // FlappingLeadership isolates the current leader, heals, and repeats, so
-// leadership moves Flaps times. Every flap must recover and the cluster must
-// settle after the last one.
+// leadership moves Flaps times. Every flap must recover, the cluster must
+// settle after the last one, and every daemon must then see raft's leader
+// and term.
 type FlappingLeadership struct {
 	// Flaps is the number of isolations; zero means 3.
 	Flaps int
@@ -89,6 +90,9 @@ func (s FlappingLeadership) Run(ctx context.Context, env Env) (Repetition, error
 	}
 	t.rep.Durations[PhaseSettle] = st.At.Sub(lastHeal)
 	t.rep.Counts["flaps"] = int64(flaps)
+	if ds, ok := t.c.(Daemons); ok {
+		t.rep.Violations = append(t.rep.Violations, checkDaemonLeaders(env, ds)...)
+	}
 	return t.finish(ctx)
 }
 

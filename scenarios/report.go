@@ -241,13 +241,33 @@ func (r *Report) WriteTable(out io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "(all times in ms from the fault, except %s from the heal)\n\n", PhaseHeal)
+	fmt.Fprintf(out, "(times in ms; most phases count from the fault, %s from the heal)\n", PhaseHeal)
+	for _, rep := range r.Repetitions {
+		if len(rep.Counts) > 0 {
+			fmt.Fprintf(out, "rep %d: %s\n", rep.Index, formatCounts(rep.Counts))
+		}
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "RTO objective: target %s, maximum %s; success rate %.0f%%\n", ms(r.Target.Target), ms(r.Target.Max), 100*r.SuccessRate)
 	fmt.Fprintf(out, "verdict: %s\n", strings.ToUpper(string(r.Verdict)))
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(out, "  - %s\n", firstLine(reason))
 	}
 	return nil
+}
+
+// formatCounts lists counts as key=value in key order.
+func formatCounts(counts map[string]int64) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, counts[k])
+	}
+	return strings.Join(parts, " ")
 }
 
 func (r *Report) row(get func(string) (time.Duration, bool)) string {

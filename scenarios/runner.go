@@ -238,6 +238,26 @@ func runRepetition(ctx context.Context, s Scenario, env Env, cfg Config) (rep Re
 	return rep, err
 }
 
+// putRetrying writes key through the current leader, and again through the
+// next leader when leadership moves mid-write, until ctx ends. A retried
+// write may have committed already; writing the same value again is
+// harmless.
+func putRetrying(ctx context.Context, c cluster.Cluster, key, value string) error {
+	for {
+		st, err := c.WaitStable(ctx)
+		if err != nil {
+			return fmt.Errorf("cluster not stable: %w", err)
+		}
+		_, err = c.Put(ctx, st.Leader, key, value)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
 // verifyRecovery checks that the cluster serves again after a repetition:
 // every node answers, the cluster is stable, n fresh writes commit, and
 // every node holds them.
@@ -249,14 +269,10 @@ func verifyRecovery(ctx context.Context, c cluster.Cluster, n int, timeout time.
 			return fmt.Errorf("node %s does not answer: %w", id, err)
 		}
 	}
-	st, err := c.WaitStable(vctx)
-	if err != nil {
-		return fmt.Errorf("cluster not stable: %w", err)
-	}
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("verify-%d-%d", index, i)
-		if _, err := c.Put(vctx, st.Leader, keys[i], "ok"); err != nil {
+		if err := putRetrying(vctx, c, keys[i], "ok"); err != nil {
 			return fmt.Errorf("fresh write %d of %d failed: %w", i+1, n, err)
 		}
 	}

@@ -128,7 +128,9 @@ func Catalog() []Scenario {
 	all := []Scenario{
 		LeaderIsolation{}, SplitBrain{}, DelayedElection{}, FlappingLeadership{}, FollowerIsolation{},
 		OneWayPartition{}, LossyLinks{}, SlowLinks{}, NodeCrash{}, ClusterRestart{},
+		LeaderFailover{}, ConflictingLeaders{},
 	}
+	all = append(all, daemonCatalog()...)
 	slices.SortFunc(all, func(a, b Scenario) int { return strings.Compare(a.Name(), b.Name()) })
 	return all
 }

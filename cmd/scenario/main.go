@@ -6,6 +6,7 @@
 //	scenario list
 //	scenario run NAME...|all [--nodes N] [--reps N] [--profile fast|default] [--seed N]
 //	                  [--cooldown D] [--rto-target D] [--rto-max D] [--json FILE] [--verbose]
+//	                  [--markdown FILE] [--report-dir DIR]
 //	                  [--health-interval D] [--max-duration D] [--abort-rate F]
 //
 // Exit codes: 0 when every scenario passed (or warned), 1 when one failed,
@@ -89,9 +90,11 @@ func list(stdout io.Writer) int {
 type runOptions struct {
 	cfg      scenarios.Config
 	names    []string
-	nodesSet bool
-	jsonPath string
-	verbose  bool
+	nodesSet     bool
+	jsonPath     string
+	markdownPath string
+	reportDir    string
+	verbose      bool
 }
 
 // lookupAll resolves scenario names; "all" stands for the whole catalog.
@@ -123,6 +126,8 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	rtoTarget := fs.Duration("rto-target", 0, "override the scenario's RTO target (0 keeps the default)")
 	rtoMax := fs.Duration("rto-max", 0, "override the scenario's RTO maximum (0 keeps the default)")
 	fs.StringVar(&opts.jsonPath, "json", "", "write the report, with every raw timing, to this JSON file")
+	fs.StringVar(&opts.markdownPath, "markdown", "", "write a Markdown summary, fit for a CI job summary, to this file")
+	fs.StringVar(&opts.reportDir, "report-dir", "", "write one SVG timeline per scenario into this directory")
 	fs.BoolVar(&opts.verbose, "verbose", false, "log raft and fault-table activity to stderr")
 	fs.DurationVar(&opts.cfg.Guard.Interval, "health-interval", opts.cfg.Guard.Interval, "time between two health checks of the safety guard")
 	fs.DurationVar(&opts.cfg.Guard.MaxDuration, "max-duration", 0, "abort a repetition that runs longer (0: the RTO maximum plus one minute)")
@@ -217,7 +222,7 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				cause = context.Cause(ctx)
 			}
 			fmt.Fprintf(stderr, "scenario: %s aborted: %v; every fault was removed and the cluster stopped\n", s.Name(), cause)
-			writeJSON(opts.jsonPath, reports, stderr)
+			writeReports(opts, reports, stderr)
 			return exitAborted
 		case err != nil:
 			fmt.Fprintf(stderr, "scenario: %s: %v\n", s.Name(), err)
@@ -226,10 +231,33 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			code = exitFail
 		}
 	}
-	if !writeJSON(opts.jsonPath, reports, stderr) {
+	if !writeReports(opts, reports, stderr) {
 		return exitFail
 	}
 	return code
+}
+
+// writeReports writes the JSON, Markdown and SVG reports that were asked
+// for, and reports whether all of them were written.
+func writeReports(opts runOptions, reports []*scenarios.Report, stderr io.Writer) bool {
+	ok := writeJSON(opts.jsonPath, reports, stderr)
+	if opts.markdownPath != "" && len(reports) > 0 {
+		if err := scenarios.WriteMarkdownFile(opts.markdownPath, reports); err != nil {
+			fmt.Fprintf(stderr, "scenario: %v\n", err)
+			ok = false
+		}
+	}
+	if opts.reportDir != "" && len(reports) > 0 {
+		if err := os.MkdirAll(opts.reportDir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "scenario: create report directory: %v\n", err)
+			return false
+		}
+		if _, err := scenarios.WriteSVGs(opts.reportDir, reports); err != nil {
+			fmt.Fprintf(stderr, "scenario: %v\n", err)
+			ok = false
+		}
+	}
+	return ok
 }
 
 // withDefaultBounds fills an overridden target's unset bound from the
