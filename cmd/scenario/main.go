@@ -88,8 +88,8 @@ func list(stdout io.Writer) int {
 
 // runOptions holds the parsed flags of 'scenario run'.
 type runOptions struct {
-	cfg      scenarios.Config
-	names    []string
+	cfg          scenarios.Config
+	names        []string
 	nodesSet     bool
 	jsonPath     string
 	markdownPath string
