@@ -2,10 +2,8 @@ package scenarios
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/xml"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -24,6 +22,9 @@ const (
 	svgMaxNotes    = 8  // fault and heal details listed under the legend
 	svgCharWidth   = 0.62
 	svgMinAxisSpan = 10 * time.Millisecond
+	// svgMergeDistance is how close, in px, markers of one kind must be to
+	// share a label.
+	svgMergeDistance = 6
 )
 
 // svgColor returns the fill of a state or the stroke of a marker kind.
@@ -59,15 +60,6 @@ func textWidth(text string, size float64) float64 {
 	return float64(utf8.RuneCountInString(text)) * size * svgCharWidth
 }
 
-// placedLabel is a marker label put on a lane above the rows; lane 0 is the
-// lowest.
-type placedLabel struct {
-	marker  timelineMarker
-	x       float64 // the marker line
-	centerX float64 // the label, kept inside the plot
-	lane    int
-}
-
 // svgLayout holds the positions that the drawing steps share.
 type svgLayout struct {
 	title      string
@@ -79,7 +71,7 @@ type svgLayout struct {
 	plotTop    float64
 	plotBottom float64
 	span, step time.Duration
-	labels     []placedLabel
+	groups     []markerGroup
 	legendTop  float64
 	legendRows int
 	notes      []string
@@ -103,6 +95,7 @@ func newSVGLayout(r *Report, rep Repetition, tl repTimeline) *svgLayout {
 	l.step = niceStep(end, 10)
 	l.span = (end + l.step - 1) / l.step * l.step
 
+	l.groupMarkers()
 	lanes := l.placeLabels()
 	l.plotTop = 30 + float64(len(l.subtitles))*16 + 10 + float64(lanes)*svgLaneHeight + 6
 	l.plotBottom = l.plotTop + float64(len(tl.nodes)+1)*svgRowHeight
@@ -116,28 +109,6 @@ func newSVGLayout(r *Report, rep Repetition, tl repTimeline) *svgLayout {
 // x maps a time since the start to a horizontal position.
 func (l *svgLayout) x(d time.Duration) float64 {
 	return l.plotLeft + (l.plotRight-l.plotLeft)*float64(d)/float64(l.span)
-}
-
-// placeLabels puts each marker label on the lowest lane where it does not
-// overlap a label to its left, and returns the number of lanes used.
-func (l *svgLayout) placeLabels() int {
-	const gap = 6
-	var laneEnds []float64
-	for _, m := range l.tl.markers {
-		half := textWidth(m.label, 11) / 2
-		x := l.x(m.at)
-		center := min(max(x, l.plotLeft+half), l.plotRight-half)
-		lane := 0
-		for lane < len(laneEnds) && laneEnds[lane]+gap > center-half {
-			lane++
-		}
-		if lane == len(laneEnds) {
-			laneEnds = append(laneEnds, 0)
-		}
-		laneEnds[lane] = center + half
-		l.labels = append(l.labels, placedLabel{marker: m, x: x, centerX: center, lane: lane})
-	}
-	return len(laneEnds)
 }
 
 // noteLines lists the details of faults and heals, shortened to the width.
@@ -267,51 +238,6 @@ func (l *svgLayout) drawAxis(b *bytes.Buffer) {
 	}
 	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#424242">ms since the repetition started</text>`+"\n",
 		(l.plotLeft+l.plotRight)/2, l.plotBottom+32)
-}
-
-// drawMarkers draws each marker line from its label's lane to the bottom of
-// the rows, then the labels on white boxes, so a line that passes a lower
-// label does not cross its text. RTO markers come last, so that the RTO
-// stays visible where it meets a heal.
-func (l *svgLayout) drawMarkers(b *bytes.Buffer) {
-	ordered := slices.Clone(l.labels)
-	slices.SortStableFunc(ordered, func(a, b placedLabel) int {
-		return cmp.Compare(boolInt(a.marker.kind == "rto"), boolInt(b.marker.kind == "rto"))
-	})
-	for _, p := range ordered {
-		dash := ""
-		if p.marker.kind == "rto" {
-			dash = ` stroke-dasharray="5,3"`
-		}
-		fmt.Fprintf(b, `<g class="marker %s">`+"\n", p.marker.kind)
-		if p.marker.detail != "" {
-			fmt.Fprintf(b, "<title>%s</title>\n", esc(p.marker.label+": "+p.marker.detail))
-		}
-		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5"%s/>`+"\n",
-			p.x, l.labelY(p)+3, p.x, l.plotBottom, svgColor(p.marker.kind), dash)
-		b.WriteString("</g>\n")
-	}
-	for _, p := range l.labels {
-		width := textWidth(p.marker.label, 11)
-		y := l.labelY(p)
-		fmt.Fprintf(b, `<g class="marker-label %s">`+"\n", p.marker.kind)
-		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="12" fill="#ffffff"/>`+"\n", p.centerX-width/2-1, y-10, width+2)
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="%s">%s</text>`+"\n",
-			p.centerX, y, svgColor(p.marker.kind), esc(p.marker.label))
-		b.WriteString("</g>\n")
-	}
-}
-
-// labelY returns the baseline of a marker label.
-func (l *svgLayout) labelY(p placedLabel) float64 {
-	return l.plotTop - 6 - float64(p.lane)*svgLaneHeight
-}
-
-func boolInt(v bool) int {
-	if v {
-		return 1
-	}
-	return 0
 }
 
 // legendItem is one entry of the legend: a filled swatch or a line sample.

@@ -375,6 +375,18 @@ func TestInitialLeader(t *testing.T) {
 		want   string
 	}{
 		{"first change to follower", []raftint.Event{state("n1", "Candidate", 3), state("n2", "Follower", 3)}, "n2"},
+		{"write before the first change", []raftint.Event{
+			{Node: "n3", Kind: raftint.EventWrite, Index: 7},
+			{Node: "n3", Kind: raftint.EventCrash},
+			state("n1", "Candidate", 3),
+			state("n1", "Leader", 4),
+			{Node: "n1", Kind: raftint.EventWrite, Index: 8},
+		}, "n3"},
+		{"write after a change is no clue", []raftint.Event{
+			state("n1", "Candidate", 3),
+			state("n1", "Leader", 4),
+			{Node: "n1", Kind: raftint.EventWrite, Index: 8},
+		}, ""},
 		{"heartbeat failure in the first term", []raftint.Event{
 			{Node: "n3", Kind: raftint.EventHeartbeatFailed, Peer: "n1", Term: 3},
 			state("n1", "Candidate", 3),
@@ -404,5 +416,64 @@ func TestCompareNodeIDs(t *testing.T) {
 	want := []string{"a", "b", "node-1", "node-2", "node-02", "node-10"}
 	if !slices.Equal(ids, want) {
 		t.Errorf("sorted %q, want %q", ids, want)
+	}
+}
+
+func TestBuildTimelineWithoutKnownLeader(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return start.Add(time.Duration(ms) * time.Millisecond) }
+	rep := Repetition{Index: 1, Start: start, Events: []raftint.Event{
+		{Seq: 1, At: at(10), Kind: raftint.EventCrash, Node: "n1"},
+		{Seq: 2, At: at(100), Kind: raftint.EventState, Node: "n2", State: "Candidate", Term: 3},
+		{Seq: 3, At: at(150), Kind: raftint.EventVoteRequest, Node: "n3", Peer: "n2", Term: 4},
+	}}
+	tl := buildTimeline(rep)
+
+	cases := []struct {
+		node string
+		want []stateBand
+	}{
+		{"n1", []stateBand{{0, 10 * time.Millisecond, stateUnknown, 0}, {10 * time.Millisecond, 150 * time.Millisecond, stateDown, 0}}},
+		{"n2", []stateBand{{0, 100 * time.Millisecond, stateFollower, 0}, {100 * time.Millisecond, 150 * time.Millisecond, stateCandidate, 3}}},
+		{"n3", []stateBand{{0, 150 * time.Millisecond, stateUnknown, 0}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.node, func(t *testing.T) {
+			if got := tl.bands[tc.node]; !slices.Equal(got, tc.want) {
+				t.Errorf("bands %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTimelineMergesCloseMarkers(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var events []raftint.Event
+	for i, node := range []string{"n1", "n2", "n3"} {
+		events = append(events, raftint.Event{Seq: uint64(i + 1), At: start.Add(time.Duration(i) * time.Millisecond), Kind: raftint.EventCrash, Node: node})
+	}
+	events = append(events, raftint.Event{Seq: 4, At: start.Add(5 * time.Second), Kind: raftint.EventRestart, Node: "n1"})
+	rep := Repetition{Index: 1, Start: start, Events: events}
+	_, root := renderSVG(t, &Report{Scenario: "restart", Reps: 1, Repetitions: []Repetition{rep}}, rep)
+
+	crashes := root.find(byClass("crash"))
+	var labels []string
+	lines := 0
+	for _, g := range crashes {
+		if hasClass(g, "marker-label") {
+			labels = append(labels, g.child("text").text)
+		}
+		if hasClass(g, "marker") {
+			lines += len(g.find(func(n *svgNode) bool { return n.name == "line" }))
+		}
+	}
+	if want := []string{"crash n1, n2, n3"}; !slices.Equal(labels, want) {
+		t.Errorf("crash labels %q, want %q", labels, want)
+	}
+	if lines != 3 {
+		t.Errorf("%d crash lines, want 3", lines)
+	}
+	if n := len(root.find(byClass("restart"))); n != 2 {
+		t.Errorf("%d restart groups, want a marker and a label", n)
 	}
 }

@@ -35,6 +35,7 @@ type timelineMarker struct {
 	kind   string // fault, heal, crash, restart or rto
 	label  string
 	detail string
+	node   string // the node that crashed or restarted
 }
 
 // faultWindow is an interval from a fault to the next heal, or to the end.
@@ -95,9 +96,9 @@ func buildTimeline(rep Repetition) repTimeline {
 				open = nil
 			}
 		case raftint.EventCrash:
-			tl.markers = append(tl.markers, timelineMarker{at: e.at, kind: "crash", label: "crash " + e.Node})
+			tl.markers = append(tl.markers, timelineMarker{at: e.at, kind: "crash", label: "crash " + e.Node, node: e.Node})
 		case raftint.EventRestart:
-			tl.markers = append(tl.markers, timelineMarker{at: e.at, kind: "restart", label: "restart " + e.Node})
+			tl.markers = append(tl.markers, timelineMarker{at: e.at, kind: "restart", label: "restart " + e.Node, node: e.Node})
 		case raftint.EventWrite:
 			tl.writes = append(tl.writes, e.at)
 		}
@@ -113,7 +114,8 @@ func buildTimeline(rep Repetition) repTimeline {
 		switch {
 		case leader == node:
 			first = stateBand{state: stateLeader, term: term}
-		case leader != "":
+		case leader != "" || firstStateChange(events, node) == "Candidate":
+			// raft reaches Candidate only from Follower.
 			first = stateBand{state: stateFollower}
 		}
 		tl.bands[node] = nodeBands(events, node, first, tl.end)
@@ -169,17 +171,19 @@ func timelineNodes(events []timedEvent) []string {
 // initialLeader infers which node led, and in which term, when the
 // repetition started. The runner starts a repetition only on a stable
 // cluster, but the timeline records changes, not the state at the start.
-// It tries three clues, most trusted first:
+// It tries four clues, most trusted first:
 //   - A node whose first state change is to Follower was the leader. In
 //     hashicorp/raft v1.7.2 the observer reports only real changes, and a
-//     running node reaches Follower only from Leader or Candidate; a node
-//     that became a candidate during the repetition would have recorded it.
+//     running node reaches Follower only from Leader or Candidate. A node
+//     that became a candidate during the repetition would have recorded
+//     that change first.
+//   - A write acknowledged by a node before its first state change names
+//     the leader, because write events name the leader that committed them.
 //   - Only a leader sends heartbeats, so a heartbeat failure in the first
 //     term names the leader.
 //   - A leader event in the first term names the leader.
 //
-// It returns "" when no clue exists, for instance when the leader crashed
-// before any other event.
+// It returns "" when no clue exists.
 //
 // NOTE: this is an inference. If Repetition carried each node's state at
 // its start, the timeline could draw it instead.
@@ -204,6 +208,15 @@ func initialLeader(events []timedEvent) (string, uint64) {
 			return e.Node, firstTerm
 		}
 	}
+	changed = map[string]bool{}
+	for _, e := range events {
+		switch {
+		case e.Kind == raftint.EventState || e.Kind == raftint.EventCrash:
+			changed[e.Node] = true
+		case e.Kind == raftint.EventWrite && e.Node != "" && !changed[e.Node]:
+			return e.Node, firstTerm
+		}
+	}
 	for _, e := range events {
 		if e.Kind == raftint.EventHeartbeatFailed && e.Term == firstTerm && e.Node != "" {
 			return e.Node, firstTerm
@@ -215,6 +228,17 @@ func initialLeader(events []timedEvent) (string, uint64) {
 		}
 	}
 	return "", 0
+}
+
+// firstStateChange returns the raft state that node first changed to, or ""
+// when it recorded no change.
+func firstStateChange(events []timedEvent, node string) string {
+	for _, e := range events {
+		if e.Node == node && e.Kind == raftint.EventState {
+			return e.State
+		}
+	}
+	return ""
 }
 
 // nodeBands splits node's row into bands from zero to end. A crash holds the
