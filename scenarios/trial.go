@@ -173,8 +173,12 @@ func (t *trial) finish(ctx context.Context) (Repetition, error) {
 			return t.rep, nil
 		}
 		acks := t.w.Acks()
+		failed := t.w.Failures()
 		t.rep.Counts["writes_acked"] = int64(len(acks))
-		t.rep.Counts["writes_failed"] = int64(t.w.Failures())
+		t.rep.Counts["writes_failed"] = int64(failed)
+		if total := len(acks) + failed; total > 0 {
+			t.rep.Counts["write_success_percent"] = int64(100 * len(acks) / total)
+		}
 		t.rep.Violations = append(t.rep.Violations, checkAcked(t.c, acks)...)
 	}
 	events := t.tl.Since(t.seq)
