@@ -100,7 +100,7 @@ func newSVGLayout(r *Report, rep Repetition, tl repTimeline) *svgLayout {
 	l.plotTop = 30 + float64(len(l.subtitles))*16 + 10 + float64(lanes)*svgLaneHeight + 6
 	l.plotBottom = l.plotTop + float64(len(tl.nodes)+1)*svgRowHeight
 	l.legendTop = l.plotBottom + 52
-	l.legendRows = len(l.legendItems(false))
+	_, l.legendRows = l.legendItems()
 	l.notes = l.noteLines()
 	l.height = l.legendTop + float64(l.legendRows)*svgLegendLine + float64(len(l.notes))*svgNoteLine + 12
 	return l
@@ -250,9 +250,9 @@ type legendItem struct {
 	x, y    float64
 }
 
-// legendItems lays the legend out in lines that fit the width. It returns
-// the items when draw is set, and one item per legend line otherwise.
-func (l *svgLayout) legendItems(draw bool) []legendItem {
+// legendItems lays the legend out in lines that fit the width and returns
+// the items and the number of lines.
+func (l *svgLayout) legendItems() ([]legendItem, int) {
 	items := []legendItem{
 		{label: "leader", color: svgColor(string(stateLeader))},
 		{label: "follower", color: svgColor(string(stateFollower))},
@@ -268,27 +268,21 @@ func (l *svgLayout) legendItems(draw bool) []legendItem {
 		{label: "acknowledged write", color: svgColor("write"), line: true},
 	}
 	x, line := float64(svgMargin), 0
-	var starts []legendItem
 	for i := range items {
 		width := 18 + textWidth(items[i].label, 12) + 18
 		if (items[i].newLine || x+width > svgWidth-svgMargin) && x > svgMargin {
 			x, line = svgMargin, line+1
 		}
 		items[i].x, items[i].y = x, l.legendTop+float64(line)*svgLegendLine
-		if len(starts) == line {
-			starts = append(starts, items[i])
-		}
 		x += width
 	}
-	if draw {
-		return items
-	}
-	return starts
+	return items, line + 1
 }
 
 func (l *svgLayout) drawLegend(b *bytes.Buffer) {
 	b.WriteString(`<g class="legend">` + "\n")
-	for _, it := range l.legendItems(true) {
+	items, _ := l.legendItems()
+	for _, it := range items {
 		switch {
 		case it.line:
 			dash := ""
