@@ -1,0 +1,190 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/faultline-dev/faultline/raftint"
+)
+
+// ProxyConfig sets the proxy-overhead measurement: two 3-node clusters, one
+// on raft.NetworkTransport and one on netchaos.RaftTransport with an empty
+// table, measured in alternating rounds.
+type ProxyConfig struct {
+	// Rounds is the number of A/B rounds. Each round measures both
+	// clusters, and the order alternates from round to round, so drift of
+	// the machine (disk cache, other load) falls on both sides.
+	Rounds int `json:"rounds"`
+
+	// Writers is the number of concurrent clients of the throughput phase.
+	Writers int `json:"writers"`
+
+	// Window is how long the throughput phase of one round writes.
+	Window time.Duration `json:"window_ns"`
+
+	// LatencyWrites is the number of sequential writes of the latency phase
+	// of one round.
+	LatencyWrites int `json:"latency_writes"`
+
+	// RPCRounds is the number of rounds of the per-message measurement, and
+	// RPCCalls the AppendEntries calls per path in each round. Many short
+	// rounds spread the machine's load changes over every path.
+	RPCRounds int `json:"rpc_rounds"`
+	RPCCalls  int `json:"rpc_calls"`
+
+	// Profile sets the raft timeouts of both clusters.
+	Profile raftint.Profile `json:"profile"`
+
+	// Toxiproxy is the path of a toxiproxy-server binary; empty skips the
+	// Toxiproxy comparison.
+	Toxiproxy string `json:"toxiproxy,omitempty"`
+}
+
+// clusterSample is the throughput and commit latency of one cluster in
+// one round.
+type clusterSample struct {
+	Throughput float64       `json:"writes_per_second"`
+	P50        time.Duration `json:"p50_ns"`
+	P99        time.Duration `json:"p99_ns"`
+}
+
+// ProxyRound is one A/B round of the cluster measurement.
+type ProxyRound struct {
+	Index    int           `json:"index"`
+	First    Transport     `json:"first"`
+	Plain    clusterSample `json:"plain"`
+	Netchaos clusterSample `json:"netchaos"`
+}
+
+// ProxyResult holds the medians over rounds and their ratios, netchaos
+// divided by plain.
+type ProxyResult struct {
+	Config          ProxyConfig   `json:"config"`
+	Rounds          []ProxyRound  `json:"rounds"`
+	Plain           clusterSample `json:"plain_median"`
+	Netchaos        clusterSample `json:"netchaos_median"`
+	ThroughputRatio RatioValue    `json:"throughput_ratio"`
+	P50Ratio        RatioValue    `json:"p50_ratio"`
+	P99Ratio        RatioValue    `json:"p99_ratio"`
+	RPC             RPCResult     `json:"rpc"`
+}
+
+// Goals of the proxy measurement: the proxy may cost at most 3% of
+// throughput, 5% of p99 commit latency and 5µs per RPC.
+const (
+	GoalThroughputRatio = 0.97
+	GoalP99Ratio        = 1.05
+	GoalRPCOverhead     = 5 * time.Microsecond
+)
+
+func runProxy(ctx context.Context, cfg ProxyConfig, env runEnv) (*ProxyResult, error) {
+	dir, err := makeDataDir(env.dataDir, "faultline-bench-proxy-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	res := &ProxyResult{Config: cfg}
+	if err := measureClusters(ctx, cfg, env, dir, res); err != nil {
+		return res, err
+	}
+	rpc, err := measureRPC(ctx, cfg, env)
+	res.RPC = rpc
+	return res, err
+}
+
+// measureClusters starts both clusters, warms them up and runs the rounds.
+func measureClusters(ctx context.Context, cfg ProxyConfig, env runEnv, dir string, res *ProxyResult) error {
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	clusters := map[Transport]*raftCluster{}
+	for _, t := range []Transport{TransportPlain, TransportNetchaos} {
+		c, err := startRaftCluster(startCtx, t, 3, cfg.Profile, dir, env.log)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		clusters[t] = c
+	}
+	env.printf("proxy: started a plain and a netchaos 3-node cluster (profile %s)", cfg.Profile)
+
+	// The first writes of a cluster open connections and grow the bbolt
+	// files; a short unmeasured phase keeps them out of round 1.
+	for t, c := range clusters {
+		if _, err := measureRound(ctx, c, cfg, string(t)+"-warmup", cfg.Window/4, cfg.LatencyWrites/4); err != nil {
+			return err
+		}
+	}
+
+	for i := range cfg.Rounds {
+		order := []Transport{TransportPlain, TransportNetchaos}
+		if i%2 == 1 {
+			order = []Transport{TransportNetchaos, TransportPlain}
+		}
+		round := ProxyRound{Index: i + 1, First: order[0]}
+		for _, t := range order {
+			sample, err := measureRound(ctx, clusters[t], cfg, fmt.Sprintf("%s-r%d", t, i+1), cfg.Window, cfg.LatencyWrites)
+			if err != nil {
+				return fmt.Errorf("round %d on the %s cluster: %w", i+1, t, err)
+			}
+			if t == TransportPlain {
+				round.Plain = sample
+			} else {
+				round.Netchaos = sample
+			}
+		}
+		res.Rounds = append(res.Rounds, round)
+		env.printf("proxy: round %d/%d: plain %.0f writes/s p50 %v p99 %v; netchaos %.0f writes/s p50 %v p99 %v",
+			i+1, cfg.Rounds, round.Plain.Throughput, round.Plain.P50, round.Plain.P99,
+			round.Netchaos.Throughput, round.Netchaos.P50, round.Netchaos.P99)
+	}
+
+	res.Plain = medianSample(res.Rounds, func(r ProxyRound) clusterSample { return r.Plain })
+	res.Netchaos = medianSample(res.Rounds, func(r ProxyRound) clusterSample { return r.Netchaos })
+	res.ThroughputRatio = RatioValue(Ratio(res.Netchaos.Throughput, res.Plain.Throughput))
+	res.P50Ratio = RatioValue(Ratio(float64(res.Netchaos.P50), float64(res.Plain.P50)))
+	res.P99Ratio = RatioValue(Ratio(float64(res.Netchaos.P99), float64(res.Plain.P99)))
+	return nil
+}
+
+// measureRound runs the throughput phase and then the latency phase on c's
+// current leader.
+func measureRound(ctx context.Context, c *raftCluster, cfg ProxyConfig, prefix string, window time.Duration, latencyWrites int) (clusterSample, error) {
+	leaderCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	leader, err := c.waitLeader(leaderCtx)
+	if err != nil {
+		return clusterSample{}, err
+	}
+	throughput, err := measureThroughput(ctx, leader, cfg.Writers, window, prefix+"-t")
+	if err != nil {
+		return clusterSample{}, err
+	}
+	latencies, err := measureLatency(ctx, leader, max(latencyWrites, 1), prefix+"-l")
+	if err != nil {
+		return clusterSample{}, err
+	}
+	return clusterSample{
+		Throughput: throughput,
+		P50:        Percentile(latencies, 50),
+		P99:        Percentile(latencies, 99),
+	}, nil
+}
+
+// medianSample takes the median of each figure over the rounds separately.
+func medianSample(rounds []ProxyRound, get func(ProxyRound) clusterSample) clusterSample {
+	var tput, p50, p99 []float64
+	for _, r := range rounds {
+		s := get(r)
+		tput = append(tput, s.Throughput)
+		p50 = append(p50, float64(s.P50))
+		p99 = append(p99, float64(s.P99))
+	}
+	return clusterSample{
+		Throughput: Median(tput),
+		P50:        time.Duration(Median(p50)),
+		P99:        time.Duration(Median(p99)),
+	}
+}
