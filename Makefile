@@ -31,3 +31,15 @@ run-fast:
 
 clean:
 	rm -rf $(BIN)
+
+# Benchmarks: BENCHMARKS.md records their figures. BENCH_FLAGS passes flags
+# to cmd/bench, for example BENCH_FLAGS="--only proxy --json bench.json".
+BENCH_FLAGS ?=
+
+.PHONY: bench bench-smoke
+
+bench:
+	$(GO) run ./cmd/bench $(BENCH_FLAGS)
+
+bench-smoke:
+	$(GO) run ./cmd/bench --smoke $(BENCH_FLAGS)
