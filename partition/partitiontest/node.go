@@ -1,7 +1,8 @@
 // Package partitiontest provides a fake faultline node for tests of code
 // that drives the admin API: an httptest server that serves /v1/raft,
-// /v1/members and /v1/faults over a real netchaos.Table, with switches for
-// the failures that a real cluster shows.
+// /v1/members, /v1/timeline and /v1/faults over a real netchaos.Table and
+// raftint.Timeline, with switches for the failures that a real cluster
+// shows.
 package partitiontest
 
 import (
@@ -9,11 +10,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/faultline-dev/faultline/admin"
 	"github.com/faultline-dev/faultline/netchaos"
+	"github.com/faultline-dev/faultline/raftint"
 )
 
 // Config configures a fake node.
@@ -29,9 +32,10 @@ type Config struct {
 
 // Node is a fake node. Its methods are safe for concurrent use.
 type Node struct {
-	cfg    Config
-	table  *netchaos.Table
-	server *httptest.Server
+	cfg      Config
+	table    *netchaos.Table
+	timeline *raftint.Timeline
+	server   *httptest.Server
 
 	mu          sync.Mutex
 	raft        admin.RaftStatus
@@ -50,9 +54,10 @@ func NewNode(cfg Config) *Node {
 		panic(err) // the default config is valid
 	}
 	n := &Node{
-		cfg:   cfg,
-		table: table,
-		raft:  admin.RaftStatus{NodeID: cfg.ID, State: "Follower", Term: 1},
+		cfg:      cfg,
+		table:    table,
+		timeline: raftint.NewTimeline(),
+		raft:     admin.RaftStatus{NodeID: cfg.ID, State: "Follower", Term: 1},
 	}
 	n.server = httptest.NewServer(http.HandlerFunc(n.serve))
 	return n
@@ -70,12 +75,22 @@ func (n *Node) Close() {
 // Table returns the node's fault table.
 func (n *Node) Table() *netchaos.Table { return n.table }
 
+// Timeline returns the timeline that GET /v1/timeline serves.
+func (n *Node) Timeline() *raftint.Timeline { return n.timeline }
+
 // SetRaft sets the raft state that GET /v1/raft returns. NodeID is always
 // the configured ID.
 func (n *Node) SetRaft(state string, term uint64, leader string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.raft.State, n.raft.Term, n.raft.LeaderID = state, term, leader
+}
+
+// SetIndexes sets the commit and applied index that GET /v1/raft returns.
+func (n *Node) SetIndexes(commit, applied uint64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.raft.CommitIndex, n.raft.AppliedIndex = commit, applied
 }
 
 // SetMembers sets the member list that GET /v1/members returns.
@@ -132,6 +147,8 @@ func (n *Node) serve(w http.ResponseWriter, r *http.Request) {
 		members := admin.Members{Members: n.members}
 		n.mu.Unlock()
 		writeJSON(w, http.StatusOK, members)
+	case "GET /v1/timeline":
+		n.serveTimeline(w, r)
 	case "GET /v1/faults":
 		writeJSON(w, http.StatusOK, admin.FaultTable{Version: n.table.Version(), Rules: n.table.Rules(), Counters: n.table.Counters()})
 	case "PUT /v1/faults":
@@ -198,6 +215,20 @@ func (n *Node) injectBeforeInstall() error {
 		return n.table.Install(n.table.Version()+n.raiseBy, n.table.Rules())
 	}
 	return nil
+}
+
+func (n *Node) serveTimeline(w http.ResponseWriter, r *http.Request) {
+	after, err := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, admin.ErrorBody{Error: "after: " + err.Error(), Code: admin.CodeInvalid, Field: "after"})
+		return
+	}
+	out := admin.Timeline{Events: []admin.Event{}, LastSeq: n.timeline.LastSeq()}
+	for _, e := range n.timeline.Since(after) {
+		out.Events = append(out.Events, admin.EventFromRaft(e))
+		out.LastSeq = max(out.LastSeq, e.Seq)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
