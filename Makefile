@@ -43,3 +43,44 @@ bench:
 
 bench-smoke:
 	$(GO) run ./cmd/bench --smoke $(BENCH_FLAGS)
+
+# Containers. `make up` builds the node image and starts three nodes with
+# docker compose (COMPOSE_PROFILES=five adds node-4 and node-5). The nodes'
+# admin APIs need the token in FAULTLINE_ADMIN_TOKEN.
+IMAGE      ?= faultline-node:latest
+# COMPOSE is the Docker CLI's compose plugin when it is installed, else
+# docker-compose; make looks it up each time it runs.
+COMPOSE    ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+UP_TIMEOUT ?= 120
+SCENARIOS  ?= leader-isolation
+RADIUS     ?= node
+
+.PHONY: node partition image up down scenarios-compose
+
+node:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/node ./cmd/node
+
+partition:
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/partition ./cmd/partition
+
+image: node
+	mkdir -p $(BIN)/image-data
+	docker build --tag $(IMAGE) .
+
+up: image
+	@test -n "$$FAULTLINE_ADMIN_TOKEN" || { echo "set FAULTLINE_ADMIN_TOKEN to a secret first: the nodes' admin APIs require it"; exit 1; }
+	FAULTLINE_IMAGE=$(IMAGE) $(COMPOSE) up --detach
+	@ids=$$(FAULTLINE_IMAGE=$(IMAGE) $(COMPOSE) ps --quiet); \
+	for i in $$(seq $(UP_TIMEOUT)); do \
+		waiting=$$(docker inspect --format '{{.Name}} {{.State.Health.Status}}' $$ids | grep -v ' healthy$$'); \
+		if [ -z "$$waiting" ]; then echo "every node is healthy; admin APIs on http://127.0.0.1:8081 to 8083"; exit 0; fi; \
+		sleep 1; \
+	done; \
+	echo "nodes not healthy after $(UP_TIMEOUT) s:"; echo "$$waiting"; exit 1
+
+down:
+	FAULTLINE_ADMIN_TOKEN=$${FAULTLINE_ADMIN_TOKEN:-unused} $(COMPOSE) --profile five down
+
+scenarios-compose: image
+	FAULTLINE_IMAGE=$(IMAGE) $(GO) run ./cmd/scenario run $(SCENARIOS) --target compose --compose-file docker-compose.yml \
+		--allow-blast-radius $(RADIUS) --profile $(PROFILE) --reps $(REPS)
