@@ -167,7 +167,7 @@ func startTrio(t *testing.T) ([]*testNode, *testNode) {
 	return nodes, waitLeader(t, nodes)
 }
 
-// waitLeader waits until every node sees the same leader and returns it.
+// waitLeader waits until every node reports the same leader and returns it.
 func waitLeader(t *testing.T, nodes []*testNode) *testNode {
 	t.Helper()
 	var leader *testNode

@@ -189,9 +189,9 @@ func StartMembership(cfg MembershipConfig) (*Membership, error) {
 	m.log.Info("membership started", "bind_addr", cfg.BindAddr, "advertise_addr", m.list.LocalNode().Address(),
 		"join", cfg.Join, "rejoin_interval", m.rejoin)
 
-	if len(cfg.Join) > 0 {
-		if n, err := m.list.Join(cfg.Join); err != nil {
-			m.log.Info("initial join reached no node: retrying in the background", "join", cfg.Join, "error", err)
+	if join := m.otherJoinAddrs(); len(join) > 0 {
+		if n, err := m.list.Join(join); err != nil {
+			m.log.Info("initial join reached no node: retrying in the background", "join", join, "error", err)
 		} else {
 			m.log.Info("joined", "contacted", n)
 		}
@@ -398,13 +398,29 @@ func (m *Membership) rejoinTargets() []string {
 		}
 	}
 	if len(targets) > 0 || alive == 0 {
-		for _, addr := range m.cfg.Join {
+		for _, addr := range m.otherJoinAddrs() {
 			if !slices.Contains(targets, addr) {
 				targets = append(targets, addr)
 			}
 		}
 	}
 	return targets
+}
+
+// otherJoinAddrs returns the join addresses without this node's own, so
+// that every node can be given the same list.
+func (m *Membership) otherJoinAddrs() []string {
+	own := []string{m.cfg.BindAddr, m.cfg.AdvertiseAddr}
+	if m.list != nil {
+		own = append(own, m.list.LocalNode().Address())
+	}
+	var out []string
+	for _, addr := range m.cfg.Join {
+		if !slices.Contains(own, addr) {
+			out = append(out, addr)
+		}
+	}
+	return out
 }
 
 // Leave announces to the others that this node leaves on purpose, waits up to

@@ -166,10 +166,11 @@ func TestMembershipRejoinTargets(t *testing.T) {
 		{"one dead", map[string]MemberState{"self": MemberAlive, "b": MemberAlive, "c": MemberDead}, []string{"j1"}, "c-addr,j1"},
 		{"left is not rejoined", map[string]MemberState{"self": MemberAlive, "b": MemberAlive, "c": MemberLeft}, []string{"j1"}, ""},
 		{"join address of a dead node once", map[string]MemberState{"self": MemberAlive, "c": MemberDead}, []string{"c-addr"}, "c-addr"},
+		{"own address skipped", map[string]MemberState{"self": MemberAlive}, []string{"self-addr", "j1"}, "j1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := &Membership{cfg: MembershipConfig{NodeID: "self", Join: tc.join}, members: map[string]*memberRecord{}}
+			m := &Membership{cfg: MembershipConfig{NodeID: "self", BindAddr: "self-addr", Join: tc.join}, members: map[string]*memberRecord{}}
 			for name, state := range tc.members {
 				m.members[name] = &memberRecord{member: Member{Name: name, Addr: name + "-addr", State: state}}
 			}

@@ -158,6 +158,7 @@ func TestRunExitCodes(t *testing.T) {
 		{"invalid flag without subcommand", []string{"--chaos", "maybe"}, exitUsage},
 		{"run help", []string{"run", "--help"}, exitOK},
 		{"healthcheck ok", []string{"healthcheck", "--url", healthy.URL}, exitOK},
+		{"healthcheck full url", []string{"healthcheck", "--url", healthy.URL + "/healthz"}, exitOK},
 		{"healthcheck 503", []string{"healthcheck", "--url", failing.URL}, exitFailure},
 		{"healthcheck unreachable", []string{"healthcheck", "--url", closed.URL}, exitFailure},
 		{"healthcheck bad flag", []string{"healthcheck", "--uri", healthy.URL}, exitUsage},

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -101,7 +102,7 @@ func serve(cfg nodeConfig, log *slog.Logger) int {
 // image without a shell.
 func healthcheck(args []string, stderr io.Writer) int {
 	fs := newFlagSet("node healthcheck", stderr)
-	url := fs.String("url", "http://127.0.0.1:8080", "base URL of the node's admin API")
+	url := fs.String("url", "http://127.0.0.1:8080", "base URL of the node's admin API; a URL ending in /healthz works too")
 	timeout := fs.Duration("timeout", 2*time.Second, "how long to wait for the answer")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flagHelp) {
@@ -109,15 +110,17 @@ func healthcheck(args []string, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	// Accept the base URL and the full /healthz URL alike.
+	target := strings.TrimSuffix(strings.TrimSuffix(*url, "/"), "/healthz") + "/healthz"
 	client := &http.Client{Timeout: *timeout}
-	resp, err := client.Get(*url + "/healthz")
+	resp, err := client.Get(target)
 	if err != nil {
 		fmt.Fprintf(stderr, "node healthcheck: %v\n", err)
 		return exitFailure
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(stderr, "node healthcheck: %s/healthz returned %s\n", *url, resp.Status)
+		fmt.Fprintf(stderr, "node healthcheck: %s returned %s\n", target, resp.Status)
 		return exitFailure
 	}
 	return exitOK
