@@ -1,5 +1,6 @@
 // Command scenario lists faultline's scenarios and runs them against an
-// in-process raft cluster on 127.0.0.1.
+// in-process raft cluster on 127.0.0.1, node processes or docker compose
+// containers.
 //
 // Usage:
 //
@@ -8,6 +9,8 @@
 //	                  [--cooldown D] [--rto-target D] [--rto-max D] [--json FILE] [--verbose]
 //	                  [--markdown FILE] [--report-dir DIR]
 //	                  [--health-interval D] [--max-duration D] [--abort-rate F]
+//	                  [--target local|procs|compose] [--node-binary PATH]
+//	                  [--compose-file FILE] [--allow-blast-radius LEVEL]
 //
 // Exit codes: 0 when every scenario passed (or warned), 1 when one failed,
 // 2 when the run was aborted by a signal, 64 on bad usage.
@@ -95,6 +98,7 @@ type runOptions struct {
 	markdownPath string
 	reportDir    string
 	verbose      bool
+	target       targetOptions
 }
 
 // lookupAll resolves scenario names; "all" stands for the whole catalog.
@@ -132,6 +136,7 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	fs.DurationVar(&opts.cfg.Guard.Interval, "health-interval", opts.cfg.Guard.Interval, "time between two health checks of the safety guard")
 	fs.DurationVar(&opts.cfg.Guard.MaxDuration, "max-duration", 0, "abort a repetition that runs longer (0: the RTO maximum plus one minute)")
 	fs.Float64Var(&opts.cfg.Guard.AbortRate, "abort-rate", opts.cfg.Guard.AbortRate, "abort when more than this fraction of health checks fail")
+	addTargetFlags(fs, &opts.target)
 
 	// Flags may come before or after the scenario names.
 	for {
@@ -157,6 +162,9 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 		return opts, fmt.Errorf("%w: --profile: %w", errUsage, err)
 	}
 	opts.cfg.Profile = p
+	if err := opts.target.validate(); err != nil {
+		return opts, fmt.Errorf("%w: %w", errUsage, err)
+	}
 	return opts, applyTarget(&opts, *rtoTarget, *rtoMax)
 }
 
@@ -194,6 +202,13 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		opts.cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	opts.cfg.Progress = stdout
+	opts.cfg.Factory = opts.target.factory(opts.cfg.Logger)
+	for _, s := range list {
+		if err := opts.target.checkRadius(s); err != nil {
+			fmt.Fprintf(stderr, "scenario: %v\n", err)
+			return exitUsage
+		}
+	}
 
 	code := exitPass
 	var reports []*scenarios.Report
