@@ -104,6 +104,7 @@ func crashOnce(ctx context.Context, c *cluster.Local, index int, timing raftint.
 	if err == nil {
 		rep.Recovered = true
 		rep.Timeline = write.At.Sub(crash.At)
+		rep.Leader = write.Node
 	} else {
 		rep.Error = fmt.Sprintf("no write through a new leader within %v", limit)
 	}

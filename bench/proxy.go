@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/faultline-dev/faultline/raftint"
@@ -40,6 +42,12 @@ type ProxyConfig struct {
 	// Toxiproxy is the path of a toxiproxy-server binary; empty skips the
 	// Toxiproxy comparison.
 	Toxiproxy string `json:"toxiproxy,omitempty"`
+
+	// Diagnose adds two clusters whose transports, plain and netchaos, hide
+	// AppendEntriesPipeline, so raft replicates with one AppendEntries call
+	// at a time. Comparing them with the pipelined pair shows how much of
+	// the proxy's cost comes from its pipeline wrapper.
+	Diagnose bool `json:"diagnose,omitempty"`
 }
 
 // clusterSample is the throughput and commit latency of one cluster in
@@ -50,25 +58,33 @@ type clusterSample struct {
 	P99        time.Duration `json:"p99_ns"`
 }
 
-// ProxyRound is one A/B round of the cluster measurement.
+// ProxyRound is one round of the cluster measurement: every transport in
+// Order, one after another.
 type ProxyRound struct {
-	Index    int           `json:"index"`
-	First    Transport     `json:"first"`
-	Plain    clusterSample `json:"plain"`
-	Netchaos clusterSample `json:"netchaos"`
+	Index   int                         `json:"index"`
+	Order   []Transport                 `json:"order"`
+	Samples map[Transport]clusterSample `json:"samples"`
 }
 
 // ProxyResult holds the medians over rounds and their ratios, netchaos
 // divided by plain.
 type ProxyResult struct {
-	Config          ProxyConfig   `json:"config"`
-	Rounds          []ProxyRound  `json:"rounds"`
-	Plain           clusterSample `json:"plain_median"`
-	Netchaos        clusterSample `json:"netchaos_median"`
+	Config  ProxyConfig                 `json:"config"`
+	Rounds  []ProxyRound                `json:"rounds"`
+	Medians map[Transport]clusterSample `json:"medians"`
+
+	// Plain and Netchaos repeat the medians of the two compared transports.
+	Plain           clusterSample `json:"-"`
+	Netchaos        clusterSample `json:"-"`
 	ThroughputRatio RatioValue    `json:"throughput_ratio"`
 	P50Ratio        RatioValue    `json:"p50_ratio"`
 	P99Ratio        RatioValue    `json:"p99_ratio"`
-	RPC             RPCResult     `json:"rpc"`
+
+	// NoPipelineThroughputRatio is the throughput ratio of the two clusters
+	// whose transports offer raft no append pipeline; set with Diagnose.
+	NoPipelineThroughputRatio RatioValue `json:"no_pipeline_throughput_ratio,omitempty"`
+
+	RPC RPCResult `json:"rpc"`
 }
 
 // Goals of the proxy measurement: the proxy may cost at most 3% of
@@ -95,12 +111,17 @@ func runProxy(ctx context.Context, cfg ProxyConfig, env runEnv) (*ProxyResult, e
 	return res, err
 }
 
-// measureClusters starts both clusters, warms them up and runs the rounds.
+// measureClusters starts one cluster per transport, warms them up and runs
+// the rounds.
 func measureClusters(ctx context.Context, cfg ProxyConfig, env runEnv, dir string, res *ProxyResult) error {
+	transports := []Transport{TransportPlain, TransportNetchaos}
+	if cfg.Diagnose {
+		transports = append(transports, TransportPlainNoPipeline, TransportNetchaosNoPipeline)
+	}
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	clusters := map[Transport]*raftCluster{}
-	for _, t := range []Transport{TransportPlain, TransportNetchaos} {
+	for _, t := range transports {
 		c, err := startRaftCluster(startCtx, t, 3, cfg.Profile, dir, env.log)
 		if err != nil {
 			return err
@@ -108,45 +129,53 @@ func measureClusters(ctx context.Context, cfg ProxyConfig, env runEnv, dir strin
 		defer c.Close()
 		clusters[t] = c
 	}
-	env.printf("proxy: started a plain and a netchaos 3-node cluster (profile %s)", cfg.Profile)
+	env.printf("proxy: started a 3-node cluster on each of %v (profile %s)", transports, cfg.Profile)
 
 	// The first writes of a cluster open connections and grow the bbolt
 	// files; a short unmeasured phase keeps them out of round 1.
-	for t, c := range clusters {
-		if _, err := measureRound(ctx, c, cfg, string(t)+"-warmup", cfg.Window/4, cfg.LatencyWrites/4); err != nil {
+	for _, t := range transports {
+		if _, err := measureRound(ctx, clusters[t], cfg, string(t)+"-warmup", cfg.Window/4, cfg.LatencyWrites/4); err != nil {
 			return err
 		}
 	}
 
 	for i := range cfg.Rounds {
-		order := []Transport{TransportPlain, TransportNetchaos}
-		if i%2 == 1 {
-			order = []Transport{TransportNetchaos, TransportPlain}
-		}
-		round := ProxyRound{Index: i + 1, First: order[0]}
+		// Rotate the order, so each transport goes first equally often.
+		order := append(slices.Clone(transports[i%len(transports):]), transports[:i%len(transports)]...)
+		round := ProxyRound{Index: i + 1, Order: order, Samples: map[Transport]clusterSample{}}
 		for _, t := range order {
 			sample, err := measureRound(ctx, clusters[t], cfg, fmt.Sprintf("%s-r%d", t, i+1), cfg.Window, cfg.LatencyWrites)
 			if err != nil {
 				return fmt.Errorf("round %d on the %s cluster: %w", i+1, t, err)
 			}
-			if t == TransportPlain {
-				round.Plain = sample
-			} else {
-				round.Netchaos = sample
-			}
+			round.Samples[t] = sample
 		}
 		res.Rounds = append(res.Rounds, round)
-		env.printf("proxy: round %d/%d: plain %.0f writes/s p50 %v p99 %v; netchaos %.0f writes/s p50 %v p99 %v",
-			i+1, cfg.Rounds, round.Plain.Throughput, round.Plain.P50, round.Plain.P99,
-			round.Netchaos.Throughput, round.Netchaos.P50, round.Netchaos.P99)
+		env.printf("proxy: round %d/%d: %s", i+1, cfg.Rounds, round.describe())
 	}
 
-	res.Plain = medianSample(res.Rounds, func(r ProxyRound) clusterSample { return r.Plain })
-	res.Netchaos = medianSample(res.Rounds, func(r ProxyRound) clusterSample { return r.Netchaos })
+	res.Medians = map[Transport]clusterSample{}
+	for _, t := range transports {
+		res.Medians[t] = medianSample(res.Rounds, t)
+	}
+	res.Plain, res.Netchaos = res.Medians[TransportPlain], res.Medians[TransportNetchaos]
 	res.ThroughputRatio = RatioValue(Ratio(res.Netchaos.Throughput, res.Plain.Throughput))
 	res.P50Ratio = RatioValue(Ratio(float64(res.Netchaos.P50), float64(res.Plain.P50)))
 	res.P99Ratio = RatioValue(Ratio(float64(res.Netchaos.P99), float64(res.Plain.P99)))
+	if cfg.Diagnose {
+		plain, netchaos := res.Medians[TransportPlainNoPipeline], res.Medians[TransportNetchaosNoPipeline]
+		res.NoPipelineThroughputRatio = RatioValue(Ratio(netchaos.Throughput, plain.Throughput))
+	}
 	return nil
+}
+
+func (r ProxyRound) describe() string {
+	parts := make([]string, len(r.Order))
+	for i, t := range r.Order {
+		s := r.Samples[t]
+		parts[i] = fmt.Sprintf("%s %.0f writes/s p50 %v p99 %v", t, s.Throughput, us(s.P50), us(s.P99))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // measureRound runs the throughput phase and then the latency phase on c's
@@ -173,11 +202,12 @@ func measureRound(ctx context.Context, c *raftCluster, cfg ProxyConfig, prefix s
 	}, nil
 }
 
-// medianSample takes the median of each figure over the rounds separately.
-func medianSample(rounds []ProxyRound, get func(ProxyRound) clusterSample) clusterSample {
+// medianSample takes the median of each figure of transport t over the
+// rounds separately.
+func medianSample(rounds []ProxyRound, t Transport) clusterSample {
 	var tput, p50, p99 []float64
 	for _, r := range rounds {
-		s := get(r)
+		s := r.Samples[t]
 		tput = append(tput, s.Throughput)
 		p50 = append(p50, float64(s.P50))
 		p99 = append(p99, float64(s.P99))

@@ -26,6 +26,11 @@ const (
 	// TransportNetchaos is netchaos.RaftTransport with an empty rule table,
 	// wrapped around the same raft.NetworkTransport.
 	TransportNetchaos Transport = "netchaos"
+
+	// TransportPlainNoPipeline and TransportNetchaosNoPipeline are the two
+	// above with AppendEntriesPipeline hidden, for ProxyConfig.Diagnose.
+	TransportPlainNoPipeline    Transport = "plain-nopipeline"
+	TransportNetchaosNoPipeline Transport = "netchaos-nopipeline"
 )
 
 // networkMaxPool is the number of pooled connections per peer. It matches
@@ -92,7 +97,7 @@ func (c *raftCluster) openNode(id, dir string, profile raftint.Profile, table *n
 	}
 
 	var transport raft.Transport = inner
-	if c.transport == TransportNetchaos {
+	if c.transport == TransportNetchaos || c.transport == TransportNetchaosNoPipeline {
 		wrapped, err := netchaos.NewRaftTransport(inner, netchaos.RaftTransportConfig{
 			Local: id, Table: table, RPCTimeout: timing.RPCTimeout, Logger: logger,
 		})
@@ -101,6 +106,9 @@ func (c *raftCluster) openNode(id, dir string, profile raftint.Profile, table *n
 			return nil, "", err
 		}
 		transport = wrapped
+	}
+	if c.transport == TransportPlainNoPipeline || c.transport == TransportNetchaosNoPipeline {
+		transport = noPipeline{transport.(pipelineTransport)}
 	}
 
 	cfg := raftint.DefaultConfig()
@@ -186,4 +194,33 @@ func makeDataDir(parent, pattern string) (string, error) {
 		return "", fmt.Errorf("create data directory: %w", err)
 	}
 	return dir, nil
+}
+
+// pipelineTransport is the set of interfaces that raft.NetworkTransport and
+// netchaos.RaftTransport both implement.
+type pipelineTransport interface {
+	raft.Transport
+	raft.WithPreVote
+	raft.WithClose
+}
+
+// noPipeline hides the append pipeline of the transport it wraps, so raft
+// falls back to one AppendEntries call at a time per follower. It forwards
+// pre-vote and Close, without which raft would turn pre-vote off and
+// Shutdown would leave the transport open.
+type noPipeline struct {
+	pipelineTransport
+}
+
+// AppendEntriesPipeline implements raft.Transport.
+func (noPipeline) AppendEntriesPipeline(raft.ServerID, raft.ServerAddress) (raft.AppendPipeline, error) {
+	return nil, raft.ErrPipelineReplicationNotSupported
+}
+
+// CloseStreams closes the pooled connections of the wrapped transport, as
+// raftint.StreamCloser expects.
+func (n noPipeline) CloseStreams() {
+	if closer, ok := n.pipelineTransport.(raftint.StreamCloser); ok {
+		closer.CloseStreams()
+	}
 }

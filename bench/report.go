@@ -73,6 +73,7 @@ func (r *Results) writeProxy(out io.Writer) error {
 	}
 	fmt.Fprintf(out, "\nproxy overhead: 3 nodes, profile %s, %d A/B rounds, medians; ratio = netchaos / plain\n",
 		p.Config.Profile, len(p.Rounds))
+
 	tw := newTable(out)
 	fmt.Fprintln(tw, "figure\tplain\tnetchaos\tratio\tgoal\t")
 	fmt.Fprintf(tw, "throughput, %d writers (writes/s)\t%.0f\t%.0f\t%s\t>= %.2f %s\t\n", p.Config.Writers,
@@ -80,12 +81,19 @@ func (r *Results) writeProxy(out io.Writer) error {
 	fmt.Fprintf(tw, "commit latency p50, 1 writer\t%v\t%v\t%s\t\t\n", us(p.Plain.P50), us(p.Netchaos.P50), p.P50Ratio)
 	fmt.Fprintf(tw, "commit latency p99, 1 writer\t%v\t%v\t%s\t<= %.2f %s\t\n", us(p.Plain.P99), us(p.Netchaos.P99),
 		p.P99Ratio, GoalP99Ratio, verdict(float64(p.P99Ratio) <= GoalP99Ratio))
+	if p.Config.Diagnose {
+		plain, netchaos := p.Medians[TransportPlainNoPipeline], p.Medians[TransportNetchaosNoPipeline]
+		fmt.Fprintf(tw, "throughput without the append pipeline\t%.0f\t%.0f\t%s\t(diagnosis)\t\n",
+			plain.Throughput, netchaos.Throughput, p.NoPipelineThroughputRatio)
+	}
+
 	rpc := p.RPC
 	fmt.Fprintf(tw, "one AppendEntries RPC, loopback\t%v\t%v\t%+v\t<= %v %s\t\n", ns(rpc.Plain), ns(rpc.Netchaos),
 		ns(rpc.Overhead), GoalRPCOverhead, verdict(rpc.Overhead <= GoalRPCOverhead))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+
 	if rpc.Skipped != "" {
 		fmt.Fprintln(out, rpc.Skipped)
 	} else {

@@ -42,8 +42,11 @@ type RTORep struct {
 	Index     int           `json:"index"`
 	Recovered bool          `json:"recovered"`
 	Timeline  time.Duration `json:"timeline_rto_ns"`
-	Observer  Observation   `json:"observer"`
-	Error     string        `json:"error,omitempty"`
+
+	// Leader is the node that committed the first write on the timeline.
+	Leader   string      `json:"timeline_leader,omitempty"`
+	Observer Observation `json:"observer"`
+	Error    string      `json:"error,omitempty"`
 }
 
 // RTORun is every repetition of one scenario with one profile.
@@ -143,8 +146,11 @@ func runIsolation(ctx context.Context, cfg RTOConfig, profile raftint.Profile, e
 	}
 	for _, rep := range report.Repetitions {
 		r := RTORep{Index: rep.Index, Recovered: rep.Recovered, Timeline: rep.RTO, Error: rep.Error}
-		if fault, ok := faultEvent(rep.Events, raftint.EventFault); ok {
+		if fault, ok := firstEvent(rep.Events, raftint.EventFault, ""); ok {
 			r.Observer, _ = findObservation(observations, fault.At)
+		}
+		if write, ok := firstEvent(rep.Events, raftint.EventWrite, ""); ok {
+			r.Leader = write.Node
 		}
 		run.Reps = append(run.Reps, r)
 	}
@@ -164,9 +170,11 @@ func (c observedCluster) Close() error {
 	return c.Cluster.Close()
 }
 
-func faultEvent(events []raftint.Event, kind raftint.EventKind) (raftint.Event, bool) {
+// firstEvent returns the first event of kind in events, from a node other
+// than exclude when exclude is set.
+func firstEvent(events []raftint.Event, kind raftint.EventKind, exclude string) (raftint.Event, bool) {
 	for _, e := range events {
-		if e.Kind == kind {
+		if e.Kind == kind && (exclude == "" || e.Node != exclude) {
 			return e, true
 		}
 	}

@@ -8,7 +8,7 @@
 //
 //	bench [--smoke] [--only proxy,rto,scale,daemon] [--reps N] [--profiles default,fast]
 //	      [--sizes 3,5,7,9,15,25] [--rounds N] [--scale-reps N] [--seed N]
-//	      [--toxiproxy PATH] [--json FILE] [--verbose]
+//	      [--proxy-diagnose] [--toxiproxy PATH] [--data-dir DIR] [--json FILE] [--verbose]
 //
 // Exit codes: 0 when every section ran (a missed goal is reported, not an
 // error), 1 when a section failed, 2 when a signal aborted the run, 64 on
@@ -101,7 +101,9 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 	rounds := fs.Int("rounds", def.Proxy.Rounds, "A/B rounds of the proxy section")
 	scaleReps := fs.Int("scale-reps", def.Scale.Reps, "leader-isolation repetitions per size in the scale section")
 	seed := fs.Int64("seed", def.RTO.Seed, "seed of the fault tables and the scenario runner")
+	diagnose := fs.Bool("proxy-diagnose", false, "also measure a plain and a netchaos cluster with raft's append pipeline turned off, to show how much of the proxy's cost comes from its pipeline wrapper")
 	toxiproxy := fs.String("toxiproxy", os.Getenv(bench.ToxiproxyEnv), "path of a toxiproxy-server binary for the per-RPC comparison (default $"+bench.ToxiproxyEnv+")")
+	dataDir := fs.String("data-dir", "", "parent directory of the clusters' bbolt files (default: the system's temporary directory); a tmpfs such as /dev/shm takes fsync cost out of the figures")
 	jsonPath := fs.String("json", "", "write every raw measurement to this JSON file")
 	verbose := fs.Bool("verbose", false, "log raft, fault-table and driver activity to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -121,6 +123,8 @@ func parse(args []string, stdout, stderr io.Writer) (options, error) {
 		return options{}, err
 	}
 	cfg.Proxy.Toxiproxy = *toxiproxy
+	cfg.Proxy.Diagnose = *diagnose
+	cfg.DataDir = *dataDir
 	cfg.Progress = stdout
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	if *verbose {
