@@ -25,9 +25,8 @@ ENV FAULTLINE_DATA_DIR=/data \
 EXPOSE 8080/tcp 8300/tcp 7946/tcp 7946/udp
 VOLUME ["/data"]
 
-# The image has no shell, so the node binary checks its own health: it
-# requests /healthz under the base URL it is given.
+# The image has no shell, so the node binary checks its own health.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["/node", "healthcheck", "--url", "http://127.0.0.1:8080"]
+    CMD ["/node", "healthcheck", "--url", "http://127.0.0.1:8080/healthz"]
 
 ENTRYPOINT ["/node", "run"]

@@ -18,21 +18,21 @@ import (
 	"github.com/faultline-dev/faultline/netchaos"
 )
 
-// dockerInfoTimeout bounds the check that a Docker Engine answers.
+// dockerInfoTimeout bounds the check that a Docker Engine responds.
 const dockerInfoTimeout = 5 * time.Second
 
-// requireDocker skips the test unless a Docker Engine answers `docker
+// requireDocker skips the test unless a Docker Engine responds to `docker
 // info` and a compose command runs, and returns that compose command.
 func requireDocker(t *testing.T) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), dockerInfoTimeout)
 	defer cancel()
 	if out, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		t.Skipf("no Docker Engine answers docker info within %v: %v: %s", dockerInfoTimeout, err, bytes.TrimSpace(out))
+		t.Skipf("no Docker Engine responded to docker info within %v: %v: %s", dockerInfoTimeout, err, bytes.TrimSpace(out))
 	}
 	compose, err := cluster.DetectCompose(ctx)
 	if err != nil {
-		t.Skipf("Docker Engine answers, but: %v", err)
+		t.Skipf("the Docker Engine responds, but: %v", err)
 	}
 	return compose
 }

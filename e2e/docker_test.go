@@ -16,8 +16,8 @@ import (
 )
 
 // dockerTestTimeout bounds the whole docker test. Building the image takes
-// seconds because there is nothing to pull, and the fast profile elects in
-// well under a second; the container health checks run every 2 s.
+// seconds because there is nothing to pull. The fast profile elects in well
+// under a second, and the container health checks run every 2 s.
 const dockerTestTimeout = 3 * time.Minute
 
 // logWriter sends log lines to t.Log.
@@ -28,11 +28,12 @@ func (w logWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestDockerCompose builds the node image, starts three containers with
-// docker-compose.yml under a project of its own, and drives them from this
-// machine through the admin ports published on 127.0.0.1: the partition
+// TestDockerCompose builds the node image and starts three containers with
+// docker-compose.yml under a project of its own. It drives them from this
+// machine through the admin ports published on 127.0.0.1. The partition
 // command isolates node-1 and heals, and the compose harness crashes and
-// restarts a follower. It removes the project, its volumes and the image.
+// restarts a follower. The test removes the project, its volumes and the
+// image.
 func TestDockerCompose(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an image and starts containers; skipped with -short")
@@ -151,12 +152,14 @@ func testComposeRestart(t *testing.T, ctx context.Context, c *cluster.Compose) {
 	if st.Leader == follower {
 		follower = "node-2"
 	}
+
 	var last uint64
 	for i := range 5 {
 		if last, err = c.Put(ctx, st.Leader, fmt.Sprintf("docker-%d", i), "v"); err != nil {
 			t.Fatalf("Put through %s: %v", st.Leader, err)
 		}
 	}
+
 	if err := c.Crash(follower); err != nil {
 		t.Fatalf("Crash %s: %v", follower, err)
 	}
@@ -172,6 +175,7 @@ func testComposeRestart(t *testing.T, ctx context.Context, c *cluster.Compose) {
 			t.Errorf("%s on the restarted %s = %q, %v, %v; want v", key, follower, v, ok, err)
 		}
 	}
+
 	kinds := map[raftint.EventKind]bool{}
 	for _, e := range c.Timeline().Events() {
 		kinds[e.Kind] = true
