@@ -42,7 +42,9 @@ type run struct {
 	deadline deadlineContext
 	// state is the handler goroutine's state.
 	state atomic.Int32
-	done  chan handlerResult
+	// result is written by the handler goroutine before it closes done.
+	result handlerResult
+	done   chan struct{}
 }
 
 // handlerResult is the handler goroutine's result, sent to the caller.
@@ -135,7 +137,7 @@ func (d *Daemon) acquire(ctx context.Context, id string) (*run, error) {
 		<-d.sem
 		return nil, err
 	}
-	r := &run{e: e, num: e.runs + 1, ctx: runCtx, cancel: cancel, done: make(chan handlerResult, 1)}
+	r := &run{e: e, num: e.runs + 1, ctx: runCtx, cancel: cancel, done: make(chan struct{})}
 	e.runs++
 	e.active++
 	if e.active == 1 {
@@ -202,25 +204,23 @@ func (d *Daemon) admit(id string) (*entry, error) {
 // the handler's result, and false if the handler was abandoned.
 func (d *Daemon) runHandler(r *run) (handlerResult, bool) {
 	r.start = time.Now()
-	handlerCtx := r.ctx
 	var timeout <-chan time.Time
 	if limit := r.e.op.Timeout; limit > 0 {
 		r.timer = d.timers.get(limit)
 		timeout = r.timer.C
 		r.deadline = deadlineContext{Context: r.ctx, deadline: r.start.Add(limit)}
-		handlerCtx = &r.deadline
 	}
 
 	d.subs.emit(Event{Type: EventStarted, OpID: r.e.op.ID, OpName: r.e.op.Name, Run: r.num})
 	d.live.Add(1)
-	go d.handle(r, handlerCtx)
+	go d.handle(r)
 
 	// The caller enforces the timeout: it waits here until the handler
 	// returns or the context ends, so it is always there when the timer
 	// fires.
 	select {
-	case res := <-r.done:
-		return res, true
+	case <-r.done:
+		return r.result, true
 	case <-r.ctx.Done():
 	case <-timeout:
 		r.cancel(ErrTimeout)
@@ -235,7 +235,8 @@ func (d *Daemon) runHandler(r *run) (handlerResult, bool) {
 	}
 	d.mu.Unlock()
 	if !abandon {
-		return <-r.done, true
+		<-r.done
+		return r.result, true
 	}
 	d.stats.abandon()
 	d.log.Warn("handler abandoned: it did not return when its context ended",
@@ -246,12 +247,17 @@ func (d *Daemon) runHandler(r *run) (handlerResult, bool) {
 // handle is the body of a handler goroutine. It sends the result to the
 // caller, or removes the run from the abandoned set if the caller abandoned
 // it.
-func (d *Daemon) handle(r *run, ctx context.Context) {
+func (d *Daemon) handle(r *run) {
 	defer d.goroutineExited()
 
+	var ctx context.Context = r.ctx
+	if r.timer != nil {
+		ctx = &r.deadline
+	}
 	res := d.callHandler(ctx, r.e.op.ID, r.e.op.Handler)
 	if r.state.CompareAndSwap(handlerRunning, handlerFinished) {
-		r.done <- res
+		r.result = res
+		close(r.done)
 		return
 	}
 	d.abandonedReturned(r)
