@@ -90,12 +90,15 @@ func (s DaemonScenario) Run(ctx context.Context, env Env) (Repetition, error) {
 	return rep, nil
 }
 
-// leaderDaemon returns the daemon of the stable leader.
+// leaderDaemon returns the daemon of the stable leader, waiting a bounded
+// time for the cluster to be stable.
 func leaderDaemon(ctx context.Context, env Env) (*daemon.Daemon, error) {
 	ds, ok := env.Cluster.(Daemons)
 	if !ok {
 		return nil, ErrNoDaemon
 	}
+	ctx, cancel := context.WithTimeout(ctx, env.stableWait())
+	defer cancel()
 	st, err := env.Cluster.WaitStable(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnstable, err)

@@ -123,7 +123,7 @@ func firstLeaderRun(ctx context.Context, env Env, ds Daemons, old string, op dae
 // checkDaemonLeaders compares every daemon's view of the leader with raft's
 // once the cluster is stable.
 func checkDaemonLeaders(env Env, ds Daemons) []string {
-	ctx, cancel := context.WithTimeout(context.Background(), env.StableTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), env.stableWait())
 	defer cancel()
 	st, err := env.Cluster.WaitStable(ctx)
 	if err != nil {

@@ -46,6 +46,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// Factory starts the cluster; nil means LocalFactory.
 	Factory Factory
+	// Duration is how long scenarios that run for a set time, such as
+	// chaos-monkey, inject faults; zero lets each choose.
+	Duration time.Duration
 	// Guard configures the safety guard of every repetition.
 	Guard GuardConfig
 	// VerifyWrites is the number of fresh writes that recovery verification
@@ -162,7 +165,7 @@ func Run(ctx context.Context, s Scenario, cfg Config) (report *Report, err error
 
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6661756c746c696e))
 	for i := 1; i <= cfg.Reps; i++ {
-		env := Env{Cluster: c, Rand: rng, Log: log.With("scenario", s.Name(), "rep", i), Target: target, Timing: cfg.Profile.Timing(), Index: i, Name: s.Name(), StableTimeout: cfg.StableTimeout}
+		env := Env{Cluster: c, Rand: rng, Log: log.With("scenario", s.Name(), "rep", i), Target: target, Timing: cfg.Profile.Timing(), Index: i, Name: s.Name(), StableTimeout: cfg.StableTimeout, Duration: cfg.Duration}
 		rep, err := runRepetition(ctx, s, env, cfg)
 		report.add(rep)
 		fmt.Fprintln(progress, formatProgress(s, cfg.Reps, rep))

@@ -82,6 +82,17 @@ type Env struct {
 	// StableTimeout bounds waits for the steady state outside the measured
 	// recovery.
 	StableTimeout time.Duration
+	// Duration is how long scenarios that run for a set time inject
+	// faults; zero lets each choose.
+	Duration time.Duration
+}
+
+// stableWait returns StableTimeout, or one minute when it is unset.
+func (e Env) stableWait() time.Duration {
+	if e.StableTimeout > 0 {
+		return e.StableTimeout
+	}
+	return time.Minute
 }
 
 // Repetition is the outcome of one run of a scenario.
@@ -105,6 +116,11 @@ type Repetition struct {
 	Events []raftint.Event `json:"events,omitempty"`
 	// Guard is what the safety guard saw during the repetition.
 	Guard *GuardReport `json:"guard,omitempty"`
+	// Phases records the phases of composite scenarios such as game-day.
+	Phases []PhaseRecord `json:"phases,omitempty"`
+	// Decisions lists the random choices of scenarios such as chaos-monkey,
+	// in order, so a failure can be replayed with the same seed.
+	Decisions []string `json:"decisions,omitempty"`
 }
 
 // Scenario is one entry of the catalog.
@@ -128,7 +144,7 @@ func Catalog() []Scenario {
 	all := []Scenario{
 		LeaderIsolation{}, SplitBrain{}, DelayedElection{}, FlappingLeadership{}, FollowerIsolation{},
 		OneWayPartition{}, LossyLinks{}, SlowLinks{}, NodeCrash{}, ClusterRestart{},
-		LeaderFailover{}, ConflictingLeaders{},
+		LeaderFailover{}, ConflictingLeaders{}, GameDay{}, ChaosMonkey{},
 	}
 	all = append(all, daemonCatalog()...)
 	slices.SortFunc(all, func(a, b Scenario) int { return strings.Compare(a.Name(), b.Name()) })

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/faultline-dev/faultline/cluster"
+	"github.com/faultline-dev/faultline/daemon"
 	"github.com/faultline-dev/faultline/netchaos"
 	"github.com/faultline-dev/faultline/raftint"
 )
@@ -34,6 +35,12 @@ type recordingCluster struct {
 	mu            sync.Mutex
 	faultsAtClose int
 	closed        bool
+}
+
+// Daemon forwards to the in-process cluster, so daemon scenarios run on a
+// recordingCluster too.
+func (r *recordingCluster) Daemon(id string) (*daemon.Daemon, error) {
+	return r.Cluster.(Daemons).Daemon(id)
 }
 
 func (r *recordingCluster) Close() error {

@@ -32,7 +32,9 @@ func newTrial(ctx context.Context, env Env) (*trial, error) {
 		tl:  env.Cluster.Timeline(),
 		rep: Repetition{Index: env.Index, Durations: map[string]time.Duration{}, Counts: map[string]int64{}},
 	}
-	st, err := t.c.WaitStable(ctx)
+	sctx, cancel := context.WithTimeout(ctx, env.stableWait())
+	defer cancel()
+	st, err := t.c.WaitStable(sctx)
 	if err != nil {
 		return t, fmt.Errorf("%w: %w", ErrUnstable, err)
 	}
@@ -165,7 +167,7 @@ func (t *trial) finish(ctx context.Context) (Repetition, error) {
 	}
 	if t.w != nil {
 		t.w.Stop()
-		sctx, cancel := context.WithTimeout(ctx, t.env.StableTimeout)
+		sctx, cancel := context.WithTimeout(ctx, t.env.stableWait())
 		defer cancel()
 		if _, err := t.c.WaitStable(sctx); err != nil {
 			t.rep.Recovered = false

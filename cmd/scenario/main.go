@@ -127,6 +127,7 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	fs.IntVar(&opts.cfg.Reps, "reps", opts.cfg.Reps, "repetitions of each scenario")
 	fs.Int64Var(&opts.cfg.Seed, "seed", opts.cfg.Seed, "seed of every random choice; the same seed replays the same fault decisions")
 	fs.DurationVar(&opts.cfg.Cooldown, "cooldown", opts.cfg.Cooldown, "pause between repetitions")
+	fs.DurationVar(&opts.cfg.Duration, "duration", 0, "how long chaos-monkey injects faults (0: sixty heartbeat timeouts)")
 	rtoTarget := fs.Duration("rto-target", 0, "override the scenario's RTO target (0 keeps the default)")
 	rtoMax := fs.Duration("rto-max", 0, "override the scenario's RTO maximum (0 keeps the default)")
 	fs.StringVar(&opts.jsonPath, "json", "", "write the report, with every raw timing, to this JSON file")
