@@ -61,10 +61,10 @@ func DefaultConfig() Config {
 	return Config{
 		Sections: slices.Clone(AllSections),
 		Proxy: ProxyConfig{
-			Rounds:        6,
+			Rounds:        20,
 			Writers:       32,
-			Window:        2 * time.Second,
-			LatencyWrites: 300,
+			Window:        time.Second,
+			LatencyWrites: 200,
 			RPCRounds:     30,
 			RPCCalls:      5000,
 			Profile:       raftint.ProfileDefault,
