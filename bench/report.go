@@ -131,10 +131,10 @@ func (r *Results) writeScale(out io.Writer) error {
 	fmt.Fprintf(out, "\nscale: in-process clusters, profile %s, %d leader-isolation repetitions per size\n",
 		r.Scale.Config.Profile, r.Scale.Config.Reps)
 	tw := newTable(out)
-	fmt.Fprintln(tw, "nodes\tfirst leader\tstable\trto p50\trto max\tcpu per idle node\theap per node\tgoroutines per node\t")
+	fmt.Fprintln(tw, "nodes\tfirst leader\tstable\tcandidates\trto p50\trto max\tcpu per idle node\theap per node\tgoroutines per node\t")
 	for _, row := range r.Scale.Rows {
-		fmt.Fprintf(tw, "%d\t%v\t%v\t%v\t%v\t%.2f%% of a core\t%d KiB\t%.1f\t\n",
-			row.Nodes, ms(row.FirstLeader), ms(row.Stable), ms(row.RTO.P50), ms(row.RTO.Max),
+		fmt.Fprintf(tw, "%d\t%v\t%v\t%d\t%v\t%v\t%.2f%% of a core\t%d KiB\t%.1f\t\n",
+			row.Nodes, ms(row.FirstLeader), ms(row.Stable), row.Candidates, ms(row.RTO.P50), ms(row.RTO.Max),
 			100*row.CPUPerNode, row.HeapPerNode/1024, row.GoroutinesPerNode)
 	}
 	return tw.Flush()

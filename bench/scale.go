@@ -58,6 +58,12 @@ type ScaleRow struct {
 
 	// GoroutinesPerNode is the growth of the goroutine count per node.
 	GoroutinesPerNode float64 `json:"goroutines_per_node"`
+
+	// Candidates is the number of nodes that stood for election before the
+	// first leader was stable. Every candidate opens a connection to every
+	// peer, and raft.NetworkTransport gives each connection 256 KiB buffers
+	// (raft v1.7.2), so HeapPerNode grows with it.
+	Candidates int `json:"startup_candidates"`
 }
 
 // ScaleResult holds one row per size.
@@ -116,6 +122,8 @@ func measureSize(ctx context.Context, cfg ScaleConfig, size int, env runEnv) (Sc
 		row.FirstLeader = e.At.Sub(start)
 	}
 
+	row.Candidates = countCandidates(c.Timeline().Events())
+
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -130,6 +138,18 @@ func measureSize(ctx context.Context, cfg ScaleConfig, size int, env runEnv) (Sc
 	rto, err := scaleRTO(ctx, cfg, c, env)
 	row.RTO = rto
 	return row, err
+}
+
+// countCandidates returns the number of distinct nodes that became
+// candidate in events.
+func countCandidates(events []raftint.Event) int {
+	candidates := map[string]bool{}
+	for _, e := range events {
+		if e.Kind == raftint.EventState && e.State == "Candidate" {
+			candidates[e.Node] = true
+		}
+	}
+	return len(candidates)
 }
 
 // idleCPU returns the process CPU time spent over window, as a fraction of
