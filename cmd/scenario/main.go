@@ -5,7 +5,8 @@
 // Usage:
 //
 //	scenario list
-//	scenario run NAME...|all [--nodes N] [--reps N] [--profile fast|default] [--seed N]
+//	scenario validate FILE...
+//	scenario run NAME...|all|-f FILE [--nodes N] [--reps N] [--profile fast|default] [--seed N]
 //	                  [--cooldown D] [--rto-target D] [--rto-max D] [--json FILE] [--verbose]
 //	                  [--markdown FILE] [--report-dir DIR]
 //	                  [--health-interval D] [--max-duration D] [--abort-rate F]
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return list(stdout)
 	case "run":
 		return runScenarios(ctx, args[1:], stdout, stderr)
+	case "validate":
+		return validateFiles(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		printUsage(stdout)
 		return exitPass
@@ -72,7 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, `usage:
   scenario list
+  scenario validate FILE...
   scenario run NAME...|all [flags]
+  scenario run -f FILE [flags]
 
 Run 'scenario run --help' for the flags.
 `)
@@ -91,9 +96,12 @@ func list(stdout io.Writer) int {
 
 // runOptions holds the parsed flags of 'scenario run'.
 type runOptions struct {
-	cfg          scenarios.Config
-	names        []string
-	nodesSet     bool
+	cfg      scenarios.Config
+	names    []string
+	files    []string
+	nodesSet bool
+	// set holds the names of the flags given on the command line.
+	set          map[string]bool
 	jsonPath     string
 	markdownPath string
 	reportDir    string
@@ -119,7 +127,7 @@ func lookupAll(names []string) ([]scenarios.Scenario, error) {
 }
 
 func parseRun(args []string, stderr io.Writer) (runOptions, error) {
-	opts := runOptions{cfg: scenarios.DefaultConfig()}
+	opts := runOptions{cfg: scenarios.DefaultConfig(), set: map[string]bool{}}
 	fs := flag.NewFlagSet("scenario run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", string(raftint.ProfileDefault), "raft timing profile: default (1s heartbeat and election timeouts) or fast (150ms)")
@@ -132,12 +140,17 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	rtoMax := fs.Duration("rto-max", 0, "override the scenario's RTO maximum (0 keeps the default)")
 	fs.StringVar(&opts.jsonPath, "json", "", "write the report, with every raw timing, to this JSON file")
 	fs.StringVar(&opts.markdownPath, "markdown", "", "write a Markdown summary, fit for a CI job summary, to this file")
-	fs.StringVar(&opts.reportDir, "report-dir", "", "write one SVG timeline per scenario into this directory")
+	fs.StringVar(&opts.reportDir, "report-dir", "", "write one SVG timeline per scenario, and porcupine's view of any linearizability violation, into this directory")
+	noChecks := fs.Bool("no-checks", false, "skip the client workload and the safety checks (linearizability, durability, convergence, election safety)")
 	fs.BoolVar(&opts.verbose, "verbose", false, "log raft and fault-table activity to stderr")
 	fs.DurationVar(&opts.cfg.Guard.Interval, "health-interval", opts.cfg.Guard.Interval, "time between two health checks of the safety guard")
 	fs.DurationVar(&opts.cfg.Guard.MaxDuration, "max-duration", 0, "abort a repetition that runs longer (0: the RTO maximum plus one minute)")
 	fs.Float64Var(&opts.cfg.Guard.AbortRate, "abort-rate", opts.cfg.Guard.AbortRate, "abort when more than this fraction of health checks fail")
 	addTargetFlags(fs, &opts.target)
+	fs.Func("f", "run the scenario file `FILE` (repeatable); its nodes, profile and repetitions apply unless --nodes, --profile or --reps is given", func(path string) error {
+		opts.files = append(opts.files, path)
+		return nil
+	})
 
 	// Flags may come before or after the scenario names.
 	for {
@@ -150,14 +163,17 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 		opts.names = append(opts.names, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(opts.names) == 0 {
-		return opts, fmt.Errorf("%w: name a scenario to run (see 'scenario list')", errUsage)
+	if len(opts.names) == 0 && len(opts.files) == 0 {
+		return opts, fmt.Errorf("%w: name a scenario to run (see 'scenario list') or a file with -f", errUsage)
 	}
+	opts.cfg.Checks = !*noChecks
+	opts.cfg.ReportDir = opts.reportDir
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "nodes" {
 			opts.nodesSet = true
 		}
 	})
+	fs.Visit(func(f *flag.Flag) { opts.set[f.Name] = true })
 	p, err := raftint.ParseProfile(*profile)
 	if err != nil {
 		return opts, fmt.Errorf("%w: --profile: %w", errUsage, err)
@@ -196,6 +212,14 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "scenario: %v\n", err)
 		return exitUsage
 	}
+	for _, path := range opts.files {
+		f, err := scenarios.LoadFile(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "scenario: %v\n", err)
+			return exitUsage
+		}
+		list = append(list, f)
+	}
 	// raft logs every RPC that a fault stops at error level, which is the
 	// point of the run, so its logs only show with --verbose.
 	opts.cfg.Logger = slog.New(slog.DiscardHandler)
@@ -215,7 +239,9 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var reports []*scenarios.Report
 	for _, s := range list {
 		cfg, err := withDefaultBounds(opts.cfg, s)
-		if !opts.nodesSet {
+		if f, ok := s.(*scenarios.FileScenario); ok {
+			cfg = fileConfig(cfg, f, opts.set)
+		} else if !opts.nodesSet {
 			cfg.Nodes = max(cfg.Nodes, s.MinNodes())
 		}
 		if err == nil {
@@ -249,6 +275,42 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if !writeReports(opts, reports, stderr) {
 		return exitFail
+	}
+	return code
+}
+
+// fileConfig takes the cluster size, profile and repetitions of a scenario
+// file, except those set on the command line.
+func fileConfig(cfg scenarios.Config, f *scenarios.FileScenario, set map[string]bool) scenarios.Config {
+	fromFile := f.Configure(cfg)
+	if !set["nodes"] {
+		cfg.Nodes = fromFile.Nodes
+	}
+	if !set["profile"] {
+		cfg.Profile = fromFile.Profile
+	}
+	if !set["reps"] {
+		cfg.Reps = fromFile.Reps
+	}
+	return cfg
+}
+
+// validateFiles checks scenario files and prints every problem of each, as
+// FILE:LINE: FIELD: message. It returns exitFail when a file is invalid.
+func validateFiles(paths []string, stdout, stderr io.Writer) int {
+	if len(paths) == 0 {
+		fmt.Fprintln(stderr, "scenario: validate needs at least one scenario file")
+		return exitUsage
+	}
+	code := exitPass
+	for _, path := range paths {
+		f, err := scenarios.LoadFile(path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = exitFail
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: valid: %s, %d nodes, objective %v / %v\n", path, f.Name(), f.Nodes(), f.DefaultTarget().Target, f.DefaultTarget().Max)
 	}
 	return code
 }
