@@ -49,6 +49,11 @@ type Config struct {
 	// Duration is how long scenarios that run for a set time, such as
 	// chaos-monkey, inject faults; zero lets each choose.
 	Duration time.Duration
+	// Checks runs a client workload during network and node scenarios and
+	// checks linearizability, durability, convergence and election safety.
+	Checks bool
+	// ReportDir receives files written by checks; empty writes none.
+	ReportDir string
 	// Guard configures the safety guard of every repetition.
 	Guard GuardConfig
 	// VerifyWrites is the number of fresh writes that recovery verification
@@ -73,6 +78,7 @@ func DefaultConfig() Config {
 		StableTimeout: time.Minute,
 		Guard:         DefaultGuardConfig(),
 		VerifyWrites:  5,
+		Checks:        true,
 	}
 }
 
@@ -165,7 +171,8 @@ func Run(ctx context.Context, s Scenario, cfg Config) (report *Report, err error
 
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6661756c746c696e))
 	for i := 1; i <= cfg.Reps; i++ {
-		env := Env{Cluster: c, Rand: rng, Log: log.With("scenario", s.Name(), "rep", i), Target: target, Timing: cfg.Profile.Timing(), Index: i, Name: s.Name(), StableTimeout: cfg.StableTimeout, Duration: cfg.Duration}
+		env := Env{Cluster: c, Rand: rng, Log: log.With("scenario", s.Name(), "rep", i), Target: target, Timing: cfg.Profile.Timing(), Index: i, Name: s.Name(), StableTimeout: cfg.StableTimeout, Duration: cfg.Duration,
+			Checks: cfg.Checks, ReportDir: cfg.ReportDir}
 		rep, err := runRepetition(ctx, s, env, cfg)
 		report.add(rep)
 		fmt.Fprintln(progress, formatProgress(s, cfg.Reps, rep))

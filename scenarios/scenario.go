@@ -85,6 +85,12 @@ type Env struct {
 	// Duration is how long scenarios that run for a set time inject
 	// faults; zero lets each choose.
 	Duration time.Duration
+	// Checks turns on the client workload and the safety checks of network
+	// and node scenarios.
+	Checks bool
+	// ReportDir receives files that checks write, such as porcupine's
+	// visualisation of a violation; empty writes none.
+	ReportDir string
 }
 
 // stableWait returns StableTimeout, or one minute when it is unset.
@@ -118,6 +124,8 @@ type Repetition struct {
 	Guard *GuardReport `json:"guard,omitempty"`
 	// Phases records the phases of composite scenarios such as game-day.
 	Phases []PhaseRecord `json:"phases,omitempty"`
+	// Safety holds the safety checks' findings.
+	Safety *SafetyReport `json:"safety,omitempty"`
 	// Decisions lists the random choices of scenarios such as chaos-monkey,
 	// in order, so a failure can be replayed with the same seed.
 	Decisions []string `json:"decisions,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"github.com/faultline-dev/faultline/cluster"
 	"github.com/faultline-dev/faultline/netchaos"
 	"github.com/faultline-dev/faultline/raftint"
+	"github.com/faultline-dev/faultline/scenarios/safety"
 )
 
 // trial is the common skeleton of a network or node repetition: note the
@@ -23,6 +24,9 @@ type trial struct {
 	faultAt time.Time
 	rules   []netchaos.Rule
 	w       *writer
+
+	workload *safety.Workload
+	history  *safety.History
 }
 
 func newTrial(ctx context.Context, env Env) (*trial, error) {
@@ -41,6 +45,7 @@ func newTrial(ctx context.Context, env Env) (*trial, error) {
 	t.stable = st
 	t.seq = t.tl.LastSeq()
 	t.rep.Counts["term_before"] = int64(st.Term)
+	t.startChecks(ctx)
 	return t, nil
 }
 
@@ -165,6 +170,7 @@ func (t *trial) finish(ctx context.Context) (Repetition, error) {
 		}
 		t.rules = nil
 	}
+	t.stopWorkload()
 	if t.w != nil {
 		t.w.Stop()
 		sctx, cancel := context.WithTimeout(ctx, t.env.stableWait())
@@ -184,7 +190,11 @@ func (t *trial) finish(ctx context.Context) (Repetition, error) {
 		t.rep.Violations = append(t.rep.Violations, checkAcked(t.c, acks)...)
 	}
 	events := t.tl.Since(t.seq)
-	t.rep.Violations = append(t.rep.Violations, leadersPerTerm(events)...)
+	if t.history != nil {
+		t.runChecks(ctx, events)
+	} else {
+		t.rep.Violations = append(t.rep.Violations, leadersPerTerm(events)...)
+	}
 	t.rep.Counts["elections"] = int64(countEvents(events, func(e raftint.Event) bool {
 		return e.Kind == raftint.EventState && e.State == "Leader"
 	}))
@@ -204,6 +214,9 @@ func (t *trial) measureLeaderLoss(old string) {
 	}
 	if e, ok := firstEvent(events, isStepDown(old)); ok {
 		t.rep.Durations[PhaseStepDown] = e.At.Sub(t.faultAt)
+	}
+	if d, ok := safety.StaleLeaderWindow(events, old, t.faultAt); ok {
+		t.rep.Durations["stale_leader"] = d
 	}
 }
 
