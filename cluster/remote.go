@@ -234,38 +234,27 @@ func (r *remote) WaitStable(ctx context.Context) (Stable, error) {
 // WaitConverged implements Cluster. It checks after every timeline event,
 // and at least every recheckInterval, until the check passes or ctx ends.
 func (r *remote) WaitConverged(ctx context.Context, index uint64) (Stable, error) {
-	for {
-		seq := r.timeline.LastSeq()
-		st, why := r.checkStable(index)
-		if why == "" {
-			return st, nil
-		}
-		wait, cancel := context.WithTimeout(ctx, remoteRecheckInterval)
-		_, _ = r.timeline.Wait(wait, seq, func(raftint.Event) bool { return true })
-		cancel()
-		if ctx.Err() != nil {
-			return Stable{}, fmt.Errorf("%w: %s", ctx.Err(), why)
-		}
-	}
+	return waitConverged(ctx, r.timeline, remoteRecheckInterval, r.statuses, index)
 }
 
 // remoteRecheckInterval bounds the wait between two stability checks. Each
 // check costs one HTTP request per node, so it is longer than Local's.
 const remoteRecheckInterval = 10 * time.Millisecond
 
-func (r *remote) checkStable(index uint64) (Stable, string) {
+// statuses returns the status of every running node, or why it could not.
+func (r *remote) statuses() (map[string]raftint.Status, string) {
 	if r.isClosed() {
-		return Stable{}, "cluster closed"
+		return nil, "cluster closed"
 	}
 	statuses := make(map[string]raftint.Status)
 	for _, t := range r.running() {
 		s, err := r.Status(t.ID)
 		if err != nil {
-			return Stable{}, err.Error()
+			return nil, err.Error()
 		}
 		statuses[t.ID] = s
 	}
-	return stableOf(statuses, index)
+	return statuses, ""
 }
 
 func (r *remote) isClosed() bool {

@@ -20,29 +20,15 @@ func (c *Local) WaitStable(ctx context.Context) (Stable, error) {
 
 // WaitConverged implements Cluster.
 func (c *Local) WaitConverged(ctx context.Context, index uint64) (Stable, error) {
-	var last string
-	for {
-		seq := c.timeline.LastSeq()
-		st, why := c.checkStable(index)
-		if why == "" {
-			return st, nil
-		}
-		last = why
-		wait, cancel := context.WithTimeout(ctx, recheckInterval)
-		_, _ = c.timeline.Wait(wait, seq, func(raftint.Event) bool { return true })
-		cancel()
-		if ctx.Err() != nil {
-			return Stable{}, fmt.Errorf("%w: %s", ctx.Err(), last)
-		}
-	}
+	return waitConverged(ctx, c.timeline, recheckInterval, c.statuses, index)
 }
 
-// checkStable returns the stable state, or why the cluster is not stable.
-func (c *Local) checkStable(index uint64) (Stable, string) {
+// statuses returns the status of every running node.
+func (c *Local) statuses() (map[string]raftint.Status, string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.closed {
-		c.mu.Unlock()
-		return Stable{}, "cluster closed"
+		return nil, "cluster closed"
 	}
 	statuses := make(map[string]raftint.Status)
 	for _, m := range c.members {
@@ -50,13 +36,65 @@ func (c *Local) checkStable(index uint64) (Stable, string) {
 			statuses[m.id] = m.node.Status()
 		}
 	}
-	c.mu.Unlock()
-	return stableOf(statuses, index)
+	return statuses, ""
 }
 
-// stableOf decides stability from one status per running node. Every node
-// must have applied index; when index is 0, the leader must have committed
-// its whole log and every node must have applied it.
+// waitConverged samples the nodes' statuses after every timeline event, and
+// at least every interval, until every running node follows one leader and
+// has applied index. When index is 0, the target is the leader's last log
+// index when it was first seen leading: that covers the entry of its own
+// term, which a new leader must commit before its commit index means
+// anything, and it stays fixed while clients keep writing. A change of
+// leader takes a new target.
+func waitConverged(ctx context.Context, tl *raftint.Timeline, interval time.Duration,
+	sample func() (map[string]raftint.Status, string), index uint64) (Stable, error) {
+	var last, targetLeader string
+	var targetTerm, target uint64
+	for {
+		seq := tl.LastSeq()
+		statuses, why := sample()
+		if why == "" {
+			want := index
+			if want == 0 {
+				if leader, ls, ok := soleLeader(statuses); ok {
+					if leader != targetLeader || ls.Term != targetTerm {
+						targetLeader, targetTerm, target = leader, ls.Term, ls.LastIndex
+					}
+					want = target
+				}
+			}
+			var st Stable
+			if st, why = stableOf(statuses, want); why == "" {
+				return st, nil
+			}
+		}
+		last = why
+		wait, cancel := context.WithTimeout(ctx, interval)
+		_, _ = tl.Wait(wait, seq, func(raftint.Event) bool { return true })
+		cancel()
+		if ctx.Err() != nil {
+			return Stable{}, fmt.Errorf("%w: %s", ctx.Err(), last)
+		}
+	}
+}
+
+// soleLeader returns the one node in the Leader state, if exactly one is.
+func soleLeader(statuses map[string]raftint.Status) (string, raftint.Status, bool) {
+	leader := ""
+	for id, s := range statuses {
+		if s.State == "Leader" {
+			if leader != "" {
+				return "", raftint.Status{}, false
+			}
+			leader = id
+		}
+	}
+	return leader, statuses[leader], leader != ""
+}
+
+// stableOf decides stability from one status per running node: one leader,
+// every node following it in its term and having applied index, or the
+// leader's commit index when index is 0.
 func stableOf(statuses map[string]raftint.Status, index uint64) (Stable, string) {
 	if len(statuses) == 0 {
 		return Stable{}, "no node is running"
@@ -75,12 +113,6 @@ func stableOf(statuses map[string]raftint.Status, index uint64) (Stable, string)
 	}
 	ls := statuses[leader]
 	if index == 0 {
-		// A leader commits nothing of an earlier term until an entry of its
-		// own term commits, so right after an election its commit index can
-		// lag behind entries that are already committed.
-		if ls.CommitIndex < ls.LastIndex {
-			return Stable{}, fmt.Sprintf("leader %s has committed %d of its %d entries", leader, ls.CommitIndex, ls.LastIndex)
-		}
 		index = ls.CommitIndex
 	}
 	for id, s := range statuses {
