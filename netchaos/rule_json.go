@@ -1,6 +1,7 @@
 package netchaos
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -39,7 +40,9 @@ func (r Rule) MarshalJSON() ([]byte, error) {
 // validate the rule as a whole (Validate does).
 func (r *Rule) UnmarshalJSON(data []byte) error {
 	var in ruleJSON
-	if err := json.Unmarshal(data, &in); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidRule, err)
 	}
 	delay, err := parseDurationField("delay", in.Delay)

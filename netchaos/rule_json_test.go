@@ -53,3 +53,11 @@ func TestTableInstallSetsVersion(t *testing.T) {
 		t.Fatalf("after a rejected install: version %d with %d rules, want 7 with 2", v, n)
 	}
 }
+
+func TestRuleJSONRejectsUnknownField(t *testing.T) {
+	var r Rule
+	err := json.Unmarshal([]byte(`{"from":"a","to":"b","kind":"reject","probabilty":0.5}`), &r)
+	if !errors.Is(err, ErrInvalidRule) || !strings.Contains(err.Error(), "probabilty") {
+		t.Fatalf("error %v, want ErrInvalidRule naming the unknown field", err)
+	}
+}
