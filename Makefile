@@ -8,6 +8,7 @@ REPS    ?= 3
 .PHONY: help build test vet run run-fast clean
 
 help:
+	@echo "nightly   the nightly catalog run with reports under reports/ (nightly-smoke: short)"
 	@echo "build     build every command into $(BIN)/"
 	@echo "test      go vet and the race-enabled test suite (what CI runs)"
 	@echo "run       run leader-isolation with PROFILE=$(PROFILE) and REPS=$(REPS)"
@@ -84,3 +85,15 @@ down:
 scenarios-compose: image
 	FAULTLINE_IMAGE=$(IMAGE) $(GO) run ./cmd/scenario run $(SCENARIOS) --target compose --compose-file docker-compose.yml \
 		--allow-blast-radius $(RADIUS) --profile $(PROFILE) --reps $(REPS)
+
+# Nightly: the catalog in process and against docker compose, with JSON,
+# Markdown and SVG reports under reports/ (scripts/nightly lists the
+# settings). nightly-smoke is the short form that .ci/run runs.
+.PHONY: nightly nightly-smoke
+
+nightly: build
+	BIN=$(BIN) scripts/nightly
+
+nightly-smoke: build
+	BIN=$(BIN) REPS=1 LOCAL_SCENARIOS="leader-isolation handler-failure" \
+		COMPOSE_SCENARIOS=leader-isolation REPORTS=reports/smoke scripts/nightly
