@@ -71,7 +71,7 @@ func (r *Results) writeProxy(out io.Writer) error {
 	if p == nil {
 		return nil
 	}
-	fmt.Fprintf(out, "\nproxy overhead: 3 nodes, profile %s, %d rounds; medians over rounds, and ratios of netchaos to plain\n",
+	fmt.Fprintf(out, "\nproxy overhead: 3 nodes, profile %s, rounds: %d; medians over rounds, and ratios of netchaos to plain\n",
 		p.Config.Profile, len(p.Rounds))
 	fmt.Fprintln(out, "(ratio of the medians, then the median of the per-round ratios, which the goal is judged on)")
 
@@ -128,7 +128,7 @@ func (r *Results) writeScale(out io.Writer) error {
 	if r.Scale == nil {
 		return nil
 	}
-	fmt.Fprintf(out, "\nscale: in-process clusters, profile %s, %d leader-isolation repetitions per size\n",
+	fmt.Fprintf(out, "\nscale: in-process clusters, profile %s, leader-isolation repetitions per size: %d\n",
 		r.Scale.Config.Profile, r.Scale.Config.Reps)
 	tw := newTable(out)
 	fmt.Fprintln(tw, "nodes\tfirst leader\tstable\tcandidates\trto p50\trto max\tcpu per idle node\theap per node\tgoroutines per node\t")

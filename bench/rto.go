@@ -96,7 +96,7 @@ func runRTO(ctx context.Context, cfg RTOConfig, env runEnv) (*RTOResult, error) 
 	}
 	for _, profile := range cfg.Profiles {
 		for _, m := range measures {
-			env.printf("rto: %s, profile %s, %d nodes, %d repetitions", m.name, profile, cfg.Nodes, cfg.Reps)
+			env.printf("rto: %s, profile %s, %d nodes, repetitions: %d", m.name, profile, cfg.Nodes, cfg.Reps)
 			run, err := m.run(ctx, cfg, profile, env)
 			run.finish()
 			res.Runs = append(res.Runs, run)
