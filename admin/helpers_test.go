@@ -2,8 +2,8 @@ package admin
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/faultline-dev/faultline/daemon"
+	"github.com/faultline-dev/faultline/internal/testlog"
 	"github.com/faultline-dev/faultline/netchaos"
 	"github.com/faultline-dev/faultline/raftint"
 )
@@ -28,33 +29,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testLogWriter sends each log line to t.Log until the test ends.
-type testLogWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testLogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
 // newTestLogger returns a logger into t.Log. Create it before the nodes of a
 // test, so that its cleanup runs after theirs.
 func newTestLogger(t testing.TB) *slog.Logger {
 	t.Helper()
-	w := &testLogWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return testlog.New(t, slog.LevelDebug)
 }
 
 // testNode is one raft member with its daemon, fault table and admin server.
@@ -62,11 +41,11 @@ type testNode struct {
 	id       string
 	raftAddr string
 	node     *raftint.Node
-	daemon *daemon.Daemon
-	table  *netchaos.Table
-	server *Server
-	http   *httptest.Server
-	client *Client
+	daemon   *daemon.Daemon
+	table    *netchaos.Table
+	server   *Server
+	http     *httptest.Server
+	client   *Client
 }
 
 // nodeSetup changes the server config and backend of a test node.

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/faultline-dev/faultline/internal/testlog"
 	"github.com/faultline-dev/faultline/netchaos"
 	"github.com/faultline-dev/faultline/raftint"
 )
@@ -22,6 +23,7 @@ func TestMain(m *testing.M) {
 // well under a second, so only a broken cluster reaches it.
 const testTimeout = 30 * time.Second
 
+// testWriter sends log lines to t.Log.
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) {
@@ -29,13 +31,14 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+
 func startTestCluster(t *testing.T, size int) *Local {
 	t.Helper()
 	cfg := DefaultLocalConfig()
 	cfg.Size = size
 	cfg.Profile = raftint.ProfileFast
 	cfg.DataDir = t.TempDir()
-	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.Logger = testlog.New(t, slog.LevelWarn)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	c, err := StartLocal(ctx, cfg)

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 	"go.uber.org/goleak"
+
+	"github.com/faultline-dev/faultline/internal/testlog"
 )
 
 // testDeadline is the backstop for waits on elections and replication. With
@@ -25,35 +26,11 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testLogWriter sends each log line to t.Log until the test ends. Later
-// lines, from goroutines that outlive a failed test, are discarded, because
-// t.Log panics after the test has completed.
-type testLogWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testLogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-// newTestLogger returns a logger that writes to t.Log. Create it before the
-// nodes of a test, so its cleanup runs after theirs.
+// newTestLogger returns a logger into t.Log. Create it before the nodes of a
+// test, so that its cleanup runs after theirs.
 func newTestLogger(t testing.TB) *slog.Logger {
 	t.Helper()
-	w := &testLogWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return testlog.New(t, slog.LevelDebug)
 }
 
 // checkLeaks verifies at the end of the test, after every other cleanup,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/faultline-dev/faultline/cluster"
 	"github.com/faultline-dev/faultline/daemon"
+	"github.com/faultline-dev/faultline/internal/testlog"
 	"github.com/faultline-dev/faultline/netchaos"
 	"github.com/faultline-dev/faultline/raftint"
 )
@@ -59,7 +60,7 @@ func testConfig(t *testing.T, reps int) (Config, *recordingCluster) {
 	cfg.Profile = raftint.ProfileFast
 	cfg.Cooldown = 10 * time.Millisecond
 	cfg.StableTimeout = 30 * time.Second
-	cfg.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg.Logger = testlog.New(t, slog.LevelWarn)
 	cfg.Progress = testWriter{t}
 	cfg.Factory = func(ctx context.Context, size int, profile raftint.Profile, seed int64) (cluster.Cluster, error) {
 		lc := cluster.DefaultLocalConfig()

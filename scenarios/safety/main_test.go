@@ -3,14 +3,13 @@ package safety
 import (
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/faultline-dev/faultline/cluster"
+	"github.com/faultline-dev/faultline/internal/testlog"
 	"github.com/faultline-dev/faultline/raftint"
 )
 
@@ -23,33 +22,10 @@ func TestMain(m *testing.M) {
 // on loopback, so reaching it points to a bug rather than a slow machine.
 const testDeadline = 15 * time.Second
 
-// testLogWriter sends each log line to t.Log until the test ends and drops
-// later lines, because t.Log panics after the test has completed.
-type testLogWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testLogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-// newTestLogger returns a logger that writes to t.Log at level and above.
+// newTestLogger returns a logger into t.Log.
 func newTestLogger(t testing.TB, level slog.Level) *slog.Logger {
 	t.Helper()
-	w := &testLogWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return testlog.New(t, level)
 }
 
 // startCluster starts a 3-node in-process cluster with the fast profile and
