@@ -31,7 +31,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-
 func startTestCluster(t *testing.T, size int) *Local {
 	t.Helper()
 	cfg := DefaultLocalConfig()
