@@ -48,9 +48,11 @@ type node struct {
 // startNode starts every part in order. On failure it stops what it started.
 // The parts that add a node_id to their logs get base; the rest get a child
 // of base with the node_id.
-func startNode(cfg nodeConfig, base *slog.Logger) (n *node, err error) {
+func startNode(cfg nodeConfig, base *slog.Logger) (_ *node, err error) {
 	log := base.With("node_id", cfg.ID)
-	n = &node{cfg: cfg, log: log, base: base, serveErr: make(chan error, 1)}
+	// n is not the named result: "return nil, err" must not clear it
+	// before the deferred undo steps use it.
+	n := &node{cfg: cfg, log: log, base: base, serveErr: make(chan error, 1)}
 	var undo []func()
 	defer func() {
 		if err != nil {
