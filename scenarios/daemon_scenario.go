@@ -38,6 +38,9 @@ type DaemonScenario struct {
 	rtoIsRelease bool
 }
 
+// InProcessOnly reports that the scenario needs the in-process target.
+func (DaemonScenario) InProcessOnly() bool { return true }
+
 // Name implements Scenario.
 func (s DaemonScenario) Name() string { return s.name }
 

@@ -34,6 +34,9 @@ type GameDay struct {
 	MinSuccessRate float64
 }
 
+// InProcessOnly reports that the scenario needs the in-process target.
+func (GameDay) InProcessOnly() bool { return true }
+
 // Name implements Scenario.
 func (GameDay) Name() string { return "game-day" }
 

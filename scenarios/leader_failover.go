@@ -16,6 +16,9 @@ import (
 // once it has stepped down, and keep running local work.
 type LeaderFailover struct{}
 
+// InProcessOnly reports that the scenario needs the in-process target.
+func (LeaderFailover) InProcessOnly() bool { return true }
+
 // Name implements Scenario.
 func (LeaderFailover) Name() string { return "leader-failover" }
 

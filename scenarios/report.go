@@ -221,9 +221,13 @@ func firstLine(s string) string {
 // verdict.
 func (r *Report) WriteTable(out io.Writer) error {
 	fmt.Fprintf(out, "\n%s: %s\n", r.Scenario, r.Description)
-	fmt.Fprintf(out, "profile %s (heartbeat %v, election %v, lease %v; floor %v), seed %d, %d nodes, %d repetitions, %v\n\n",
+	reps := fmt.Sprintf("%d repetitions", r.Reps)
+	if r.Reps == 1 {
+		reps = "1 repetition"
+	}
+	fmt.Fprintf(out, "profile %s (heartbeat %v, election %v, lease %v; floor %v), seed %d, %d nodes, %s, %v\n\n",
 		r.Profile, r.Timing.HeartbeatTimeout, r.Timing.ElectionTimeout, r.Timing.LeaderLeaseTimeout, r.Floor,
-		r.Seed, r.Nodes, r.Reps, r.Duration.Round(time.Millisecond))
+		r.Seed, r.Nodes, reps, r.Duration.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "rep\t%s\t\n", strings.Join(r.Phases, "\t"))
 	for _, rep := range r.Repetitions {

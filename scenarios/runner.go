@@ -120,6 +120,9 @@ func (c Config) Validate(s Scenario) error {
 	if err := c.Guard.Validate(); err != nil {
 		return err
 	}
+	if ip, ok := s.(interface{ InProcessOnly() bool }); ok && c.Remote && ip.InProcessOnly() {
+		return fmt.Errorf("%w: %s drives the nodes' daemons directly and runs only on the local target", ErrInvalidConfig, s.Name())
+	}
 	if c.Remote && radiusRank[s.BlastRadius()] > radiusRank[RadiusInstance] && radiusRank[c.AllowRadius] < radiusRank[s.BlastRadius()] {
 		return fmt.Errorf("%w: %s has blast radius %s; on a cluster of separate processes pass --allow-blast-radius %s",
 			ErrBlastRadius, s.Name(), s.BlastRadius(), s.BlastRadius())
@@ -238,7 +241,13 @@ func runRepetition(ctx context.Context, s Scenario, env Env, cfg Config) (rep Re
 		env.Log.Error("emergency stop", "reason", gr.Reason, "health", gr.LastHealth)
 	}
 	if err == nil && cfg.VerifyWrites > 0 {
-		if verr := verifyRecovery(ctx, env.Cluster, cfg.VerifyWrites, stableTimeout, env.Index); verr != nil {
+		verr := verifyRecovery(ctx, env.Cluster, cfg.VerifyWrites, stableTimeout, env.Index)
+		switch {
+		case verr != nil && ctx.Err() != nil:
+			// The run was cancelled, by a signal for instance: that is no
+			// fault of this repetition's recovery.
+			err = ctx.Err()
+		case verr != nil:
 			rep.Violations = append(rep.Violations, "recovery verification: "+verr.Error())
 		}
 	}

@@ -26,6 +26,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -109,19 +111,31 @@ type runOptions struct {
 	target       targetOptions
 }
 
-// lookupAll resolves scenario names; "all" stands for the whole catalog.
-func lookupAll(names []string) ([]scenarios.Scenario, error) {
+// lookupAll resolves scenario names; "all" stands for the whole catalog,
+// less the scenarios that need the in-process target when another one is
+// chosen (a note on stderr names them).
+func lookupAll(names []string, local bool, stderr io.Writer) ([]scenarios.Scenario, error) {
 	var list []scenarios.Scenario
 	for _, name := range names {
-		if name == "all" {
-			list = append(list, scenarios.Catalog()...)
+		if name != "all" {
+			s, err := scenarios.Lookup(name)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, s)
 			continue
 		}
-		s, err := scenarios.Lookup(name)
-		if err != nil {
-			return nil, err
+		var skipped []string
+		for _, s := range scenarios.Catalog() {
+			if ip, ok := s.(interface{ InProcessOnly() bool }); ok && ip.InProcessOnly() && !local {
+				skipped = append(skipped, s.Name())
+				continue
+			}
+			list = append(list, s)
 		}
-		list = append(list, s)
+		if len(skipped) > 0 {
+			fmt.Fprintf(stderr, "scenario: all: leaving out %s, which run only on --target local\n", strings.Join(skipped, ", "))
+		}
 	}
 	return list, nil
 }
@@ -131,7 +145,7 @@ func parseRun(args []string, stderr io.Writer) (runOptions, error) {
 	fs := flag.NewFlagSet("scenario run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", string(raftint.ProfileDefault), "raft timing profile: default (1s heartbeat and election timeouts) or fast (150ms)")
-	fs.IntVar(&opts.cfg.Nodes, "nodes", opts.cfg.Nodes, "number of raft nodes (default: 3, or more when a scenario needs more)")
+	fs.IntVar(&opts.cfg.Nodes, "nodes", opts.cfg.Nodes, "number of raft nodes; a scenario that needs more gets more")
 	fs.IntVar(&opts.cfg.Reps, "reps", opts.cfg.Reps, "repetitions of each scenario")
 	fs.Int64Var(&opts.cfg.Seed, "seed", opts.cfg.Seed, "seed of every random choice; the same seed replays the same fault decisions")
 	fs.DurationVar(&opts.cfg.Cooldown, "cooldown", opts.cfg.Cooldown, "pause between repetitions")
@@ -207,7 +221,7 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "scenario: %v\n", err)
 		return exitUsage
 	}
-	list, err := lookupAll(opts.names)
+	list, err := lookupAll(opts.names, opts.target.target == targetLocal, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "scenario: %v\n", err)
 		return exitUsage
@@ -225,6 +239,10 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	opts.cfg.Logger = slog.New(slog.DiscardHandler)
 	if opts.verbose {
 		opts.cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if err := checkOutputs(opts); err != nil {
+		fmt.Fprintf(stderr, "scenario: %v\n", err)
+		return exitUsage
 	}
 	opts.cfg.Progress = stdout
 	opts.cfg.Factory = opts.target.factory(opts.cfg.Logger)
@@ -251,7 +269,7 @@ func runScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(stderr, "scenario: %v\n", err)
 			return exitUsage
 		}
-		fmt.Fprintf(stdout, "running %s: %d nodes, %d repetitions, profile %s, seed %d\n", s.Name(), cfg.Nodes, cfg.Reps, cfg.Profile, cfg.Seed)
+		fmt.Fprintf(stdout, "running %s: %d nodes, %s, profile %s, seed %d\n", s.Name(), cfg.Nodes, plural(cfg.Reps, "repetition"), cfg.Profile, cfg.Seed)
 		report, err := scenarios.Run(ctx, s, cfg)
 		if report != nil {
 			report.WriteTable(stdout)
@@ -313,6 +331,34 @@ func validateFiles(paths []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: valid: %s, %d nodes, objective %v / %v\n", path, f.Name(), f.Nodes(), f.DefaultTarget().Target, f.DefaultTarget().Max)
 	}
 	return code
+}
+
+// plural returns "1 repetition" or "3 repetitions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// checkOutputs fails before the run, not after it, when a report could not
+// be written: the directory of --json or --markdown must exist, and
+// --report-dir is created.
+func checkOutputs(opts runOptions) error {
+	for flagName, path := range map[string]string{"--json": opts.jsonPath, "--markdown": opts.markdownPath} {
+		if path == "" {
+			continue
+		}
+		if info, err := os.Stat(filepath.Dir(path)); err != nil || !info.IsDir() {
+			return fmt.Errorf("%s %s: directory %s does not exist: create it first", flagName, path, filepath.Dir(path))
+		}
+	}
+	if opts.reportDir != "" {
+		if err := os.MkdirAll(opts.reportDir, 0o755); err != nil {
+			return fmt.Errorf("--report-dir %s: %w", opts.reportDir, err)
+		}
+	}
+	return nil
 }
 
 // writeReports writes the JSON, Markdown and SVG reports that were asked

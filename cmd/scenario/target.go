@@ -61,6 +61,9 @@ func (t targetOptions) validate() error {
 // Those scenarios kill, cut off or overload whole nodes, which on real
 // processes and containers is a decision to make on purpose.
 func (t targetOptions) checkRadius(s scenarios.Scenario) error {
+	if ip, ok := s.(interface{ InProcessOnly() bool }); ok && ip.InProcessOnly() && t.target != targetLocal {
+		return fmt.Errorf("%s drives the nodes' daemons directly and runs only on --target %s", s.Name(), targetLocal)
+	}
 	radius := s.BlastRadius()
 	if t.target == targetLocal || slices.Index(radiusOrder, radius) < slices.Index(radiusOrder, scenarios.RadiusNode) {
 		return nil
