@@ -14,6 +14,8 @@ help:
 	@echo "run       run leader-isolation with PROFILE=$(PROFILE) and REPS=$(REPS)"
 	@echo "run-fast  run leader-isolation with the fast profile"
 	@echo "clean     remove $(BIN)/"
+	@echo "node, partition, image, up, down, scenarios-compose: the node binary, the CLI and the compose cluster"
+	@echo "bench, bench-smoke: the benchmark driver (BENCHMARKS.md records its figures)"
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/...
