@@ -89,7 +89,9 @@ func (OneWayPartition) count(rep *Repetition, phase string, before cluster.Stabl
 	var maxTerm uint64
 	elections, stepDowns := 0, 0
 	for _, e := range events {
-		if e.Term > maxTerm {
+		// A vote request carries the term a candidate asks for; with
+		// pre-vote that term is never entered, so it does not count.
+		if e.Kind != raftint.EventVoteRequest && e.Term > maxTerm {
 			maxTerm = e.Term
 		}
 		if e.Kind != raftint.EventState {
