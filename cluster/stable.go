@@ -42,9 +42,9 @@ func (c *Local) statuses() (map[string]raftint.Status, string) {
 // waitConverged samples the nodes' statuses after every timeline event, and
 // at least every interval, until every running node follows one leader and
 // has applied index. When index is 0, the target is the leader's last log
-// index when it was first seen leading: that covers the entry of its own
-// term, which a new leader must commit before its commit index means
-// anything, and it stays fixed while clients keep writing. A change of
+// index when it was first seen leading. That index covers the entry of the
+// leader's own term, which a new leader must commit before its commit index
+// means anything, and it stays fixed while clients keep writing. A change of
 // leader takes a new target.
 func waitConverged(ctx context.Context, tl *raftint.Timeline, interval time.Duration,
 	sample func() (map[string]raftint.Status, string), index uint64) (Stable, error) {

@@ -39,8 +39,8 @@ var monkeyRadius = map[string]BlastRadius{
 // ChaosMonkey injects random faults at seeded random times for Duration,
 // within a budget: at most MaxConcurrent faults at once and none above
 // MaxRadius. Every decision is drawn from the run's seed before the first
-// fault, so the same seed on the same cluster size gives the same sequence;
-// the report lists it. The safety guard stays on throughout.
+// fault, so the same seed on the same cluster size gives the same sequence,
+// which the report lists. The safety guard stays on throughout.
 type ChaosMonkey struct {
 	// Duration is how long faults are injected; zero means 60 heartbeat
 	// timeouts, or the run's --duration.

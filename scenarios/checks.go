@@ -16,7 +16,7 @@ import (
 // that runs out is reported as inconclusive, not as a violation.
 const linearizabilityTimeout = 20 * time.Second
 
-// SafetyReport is what the safety checks of one repetition found.
+// SafetyReport holds the findings of one repetition's safety checks.
 type SafetyReport struct {
 	// Operations is the number of client operations in the history.
 	Operations int `json:"operations"`

@@ -9,8 +9,8 @@ import (
 	"github.com/faultline-dev/faultline/daemon"
 )
 
-// PhaseRecord is what one phase of a composite scenario did: its recovery
-// and the leader daemon's health and metrics at its end.
+// PhaseRecord is the outcome of one phase of a composite scenario: its
+// recovery, and the leader daemon's health and metrics at its end.
 type PhaseRecord struct {
 	Name        string         `json:"name"`
 	Recovered   bool           `json:"recovered"`

@@ -48,7 +48,7 @@ func (g GuardConfig) Validate() error {
 	return nil
 }
 
-// GuardReport is what the guard saw during one repetition.
+// GuardReport holds the safety guard's observations of one repetition.
 type GuardReport struct {
 	Checks   int    `json:"checks"`
 	Failures int    `json:"failures"`
@@ -71,8 +71,8 @@ type NodeHealth struct {
 
 // guard checks the cluster's health while a repetition runs and cancels it
 // when the repetition runs too long or too many checks fail. A check passes
-// when a majority of nodes answer; a leaderless moment is what the faults
-// cause and is not counted against the cluster.
+// when a majority of nodes return their status. A moment without a leader is
+// what the faults cause, so it is not counted against the cluster.
 type guard struct {
 	cfg    GuardConfig
 	c      cluster.Cluster
