@@ -34,6 +34,9 @@ type RaftNode interface {
 	CompareAndSet(key string, expected *string, value string, timeout time.Duration) (bool, uint64, error)
 	Get(key string) (string, bool)
 	ReadLinearizable(key string, timeout time.Duration) (string, bool, error)
+	// StateHash returns the state machine's applied index and a hash of its
+	// contents taken at that index.
+	StateHash() (uint64, string)
 }
 
 // TimelineSource is the node's event timeline; *raftint.Timeline is one.

@@ -50,10 +50,12 @@ func (s *Server) handleRaft(w http.ResponseWriter, r *http.Request) {
 	if servers == nil {
 		servers = []RaftServer{}
 	}
+	stateIndex, stateHash := s.b.Raft.StateHash()
 	s.writeJSON(w, r, http.StatusOK, RaftStatus{
 		NodeID: s.cfg.NodeID, State: st.State, Term: st.Term, LeaderID: st.LeaderID, LeaderAddr: st.LeaderAddr,
 		LastIndex: st.LastIndex, CommitIndex: st.CommitIndex, AppliedIndex: st.AppliedIndex,
 		LastContact: st.LastContact, Configuration: servers,
+		StateIndex: stateIndex, StateHash: stateHash,
 	})
 }
 

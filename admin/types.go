@@ -104,6 +104,10 @@ type RaftStatus struct {
 	// was none, and not meaningful on the leader.
 	LastContact   time.Time    `json:"last_contact,omitzero"`
 	Configuration []RaftServer `json:"configuration"`
+	// StateIndex and StateHash identify the state machine's contents: two
+	// nodes with the same index and different hashes have diverged.
+	StateIndex uint64 `json:"state_index"`
+	StateHash  string `json:"state_hash"`
 }
 
 // Member states in the memberlist view.

@@ -345,16 +345,18 @@ func (r *remote) CompareAndSet(ctx context.Context, id, key string, expected *st
 	return res.OK, res.Index, nil
 }
 
-// StateHash implements Cluster, but the admin API has no endpoint for a
-// node's state hash, so it fails for every running node.
-//
-// TODO: serve raftint.Node.StateHash in the admin API, for example as
-// state_index and state_hash in GET /v1/raft, and return it here. Until
-// then the convergence check of the scenarios cannot run on a remote
-// cluster.
+// StateHash implements Cluster with the state index and hash that the node
+// serves in GET /v1/raft.
 func (r *remote) StateHash(id string) (uint64, string, error) {
-	if _, err := r.client(id); err != nil {
+	c, err := r.client(id)
+	if err != nil {
 		return 0, "", err
 	}
-	return 0, "", fmt.Errorf("cluster: state hash of %s: %w: the admin API does not serve it", id, errors.ErrUnsupported)
+	ctx, cancel := context.WithTimeout(context.Background(), statusTimeout)
+	defer cancel()
+	st, err := c.Raft(ctx)
+	if err != nil {
+		return 0, "", fmt.Errorf("cluster: state hash of %s: %w", id, err)
+	}
+	return st.StateIndex, st.StateHash, nil
 }

@@ -204,8 +204,11 @@ func TestRemoteStatusAndStable(t *testing.T) {
 	if _, err := fr.Status("node-9"); !errors.Is(err, ErrUnknownNode) {
 		t.Errorf("Status of node-9: %v, want ErrUnknownNode", err)
 	}
-	if _, _, err := fr.StateHash("node-1"); !errors.Is(err, errors.ErrUnsupported) {
-		t.Errorf("StateHash: %v, want errors.ErrUnsupported", err)
+	if _, _, err := fr.StateHash("node-1"); err != nil {
+		t.Errorf("StateHash: %v", err)
+	}
+	if _, _, err := fr.StateHash("node-3"); !errors.Is(err, ErrNodeDown) {
+		t.Errorf("StateHash of a down node: %v, want ErrNodeDown", err)
 	}
 }
 
