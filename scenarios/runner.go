@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/faultline-dev/faultline/cluster"
+	"github.com/faultline-dev/faultline/daemon"
 	"github.com/faultline-dev/faultline/raftint"
 )
 
@@ -278,8 +279,9 @@ func putRetrying(ctx context.Context, c cluster.Cluster, key, value string) erro
 }
 
 // verifyRecovery checks that the cluster serves again after a repetition:
-// every node answers, the cluster is stable, n fresh writes commit, and
-// every node holds them.
+// every node returns its status, n fresh writes commit and reach every node,
+// and, where the daemons run in process, every daemon runs n fresh
+// operations with metrics that add up.
 func verifyRecovery(ctx context.Context, c cluster.Cluster, n int, timeout time.Duration, index int) error {
 	vctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -303,6 +305,35 @@ func verifyRecovery(ctx context.Context, c cluster.Cluster, n int, timeout time.
 			if v, ok, err := c.Get(id, k); err != nil || !ok || v != "ok" {
 				return fmt.Errorf("node %s lacks fresh write %s", id, k)
 			}
+		}
+	}
+	if ds, ok := c.(Daemons); ok {
+		return verifyDaemons(vctx, c, ds, n, index)
+	}
+	return nil
+}
+
+// verifyDaemons checks every node's daemon: it runs, n fresh operations
+// succeed, and its metrics add up.
+func verifyDaemons(ctx context.Context, c cluster.Cluster, ds Daemons, n, index int) error {
+	for _, id := range c.Nodes() {
+		d, err := ds.Daemon(id)
+		if err != nil {
+			return fmt.Errorf("daemon of %s: %w", id, err)
+		}
+		if !d.Health().Running {
+			return fmt.Errorf("daemon of %s is not running", id)
+		}
+		for i := range n {
+			op := daemon.Operation{ID: fmt.Sprintf("verify-%d-%s-%d", index, id, i), Handler: daemon.Succeed(i), Timeout: time.Second}
+			if _, err := runOp(ctx, d, op); err != nil {
+				return fmt.Errorf("fresh operation %d of %d on %s failed: %w", i+1, n, id, err)
+			}
+		}
+		m := d.Metrics()
+		if m.Executed != m.Succeeded+m.Failed+m.TimedOut+m.Cancelled {
+			return fmt.Errorf("daemon of %s: metrics do not add up: %d executed, %d succeeded, %d failed, %d timed out, %d cancelled",
+				id, m.Executed, m.Succeeded, m.Failed, m.TimedOut, m.Cancelled)
 		}
 	}
 	return nil
