@@ -267,7 +267,28 @@ func printStatus(w io.Writer, report statusReport) {
 	}
 	if report.Consistent {
 		fmt.Fprintf(w, "tables match: version %d and the same rules on every node\n", report.Nodes[0].Version)
-	} else {
-		fmt.Fprintln(w, "tables differ between nodes: run the fault again, or partition --heal")
+		return
 	}
+	fmt.Fprintln(w, statusMismatch(report))
+}
+
+// statusMismatch explains why the nodes' tables do not match and what to do.
+func statusMismatch(report statusReport) string {
+	var down []string
+	rules := map[int]bool{}
+	for _, n := range report.Nodes {
+		if n.Error != "" {
+			down = append(down, n.ID)
+			continue
+		}
+		rules[len(n.Rules)] = true
+	}
+	switch {
+	case len(down) > 0:
+		return fmt.Sprintf("tables not compared on every node: %s unreachable", strings.Join(down, ", "))
+	case len(rules) == 1:
+		return "tables hold the same number of rules but differ in version or content (a restarted node starts at version 0): " +
+			"the next fault command installs one version on every node, or run partition --heal to remove every rule"
+	}
+	return "tables differ between nodes: run the fault again, or partition --heal"
 }
