@@ -60,6 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "list":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "scenario: list takes no arguments, got %q\n", strings.Join(args[1:], " "))
+			return exitUsage
+		}
 		return list(stdout)
 	case "run":
 		return runScenarios(ctx, args[1:], stdout, stderr)
