@@ -168,7 +168,7 @@ func (t *MemberlistTransport) DialAddressTimeout(addr memberlist.Address, timeou
 	case ActionDrop:
 		return nil, fmt.Errorf("%w: gossip stream %s → %s by rule %s", ErrDropped, t.local, peer, d.RuleID)
 	case ActionHold:
-		return nil, holdUntil(t.table, d, t.local, peer, MsgGossip, deadline, t.shutdown)
+		return nil, holdUntil(t.table, d, t.local, peer, MsgGossip, deadline, "the dial timeout", t.shutdown)
 	case ActionDelay:
 		release := d.Release
 		if !deadline.IsZero() && deadline.Before(release) {
@@ -259,34 +259,6 @@ func (t *MemberlistTransport) deliver(peer string, line <-chan delayedPacket) {
 		case <-t.shutdown:
 			return
 		}
-	}
-}
-
-// holdUntil keeps a message until no partition rule matches it any more or
-// the deadline passes (never, when zero), and then fails it.
-func holdUntil(table *Table, d Decision, from, to string, kind MessageKind, deadline time.Time, cancel <-chan struct{}) error {
-	for {
-		wake := d.wake
-		if !deadline.IsZero() && deadline.Before(wake) {
-			wake = deadline
-		}
-		timer := time.NewTimer(time.Until(wake))
-		select {
-		case <-d.changed:
-		case <-timer.C:
-		case <-cancel:
-			timer.Stop()
-			return ErrClosed
-		}
-		timer.Stop()
-		if !deadline.IsZero() && !time.Now().Before(deadline) {
-			return fmt.Errorf("%w: %s %s → %s held by rule %s until the dial timeout", ErrPartitioned, kind, from, to, d.RuleID)
-		}
-		next, held := table.stillHeld(from, to, kind)
-		if !held {
-			return fmt.Errorf("%w: %s %s → %s held by rule %s until it was removed", ErrPartitioned, kind, from, to, d.RuleID)
-		}
-		d = next
 	}
 }
 

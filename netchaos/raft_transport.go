@@ -199,7 +199,7 @@ func (t *RaftTransport) cross(d Decision, from, to string, kind MessageKind, dea
 	case ActionReject:
 		return fmt.Errorf("%w: %s %s → %s by rule %s", ErrRejected, kind, from, to, d.RuleID)
 	case ActionHold:
-		return t.hold(d, from, to, kind, deadline, cancel)
+		return holdUntil(t.table, d, from, to, kind, deadline, fmt.Sprintf("the %v RPC timeout", t.timeout), cancel)
 	}
 	return nil
 }
@@ -216,33 +216,5 @@ func sleepUntil(release time.Time, cancel <-chan struct{}) error {
 		return nil
 	case <-cancel:
 		return ErrClosed
-	}
-}
-
-// hold keeps a message until no partition rule matches it any more or the
-// deadline passes; either way the message is lost.
-func (t *RaftTransport) hold(d Decision, from, to string, kind MessageKind, deadline time.Time, cancel <-chan struct{}) error {
-	for {
-		wake := deadline
-		if d.wake.Before(wake) {
-			wake = d.wake
-		}
-		timer := time.NewTimer(time.Until(wake))
-		select {
-		case <-d.changed:
-		case <-timer.C:
-		case <-cancel:
-			timer.Stop()
-			return ErrClosed
-		}
-		timer.Stop()
-		if !time.Now().Before(deadline) {
-			return fmt.Errorf("%w: %s %s → %s held by rule %s until the %v timeout", ErrPartitioned, kind, from, to, d.RuleID, t.timeout)
-		}
-		next, held := t.table.stillHeld(from, to, kind)
-		if !held {
-			return fmt.Errorf("%w: %s %s → %s held by rule %s until it was removed", ErrPartitioned, kind, from, to, d.RuleID)
-		}
-		d = next
 	}
 }
