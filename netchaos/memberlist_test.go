@@ -31,8 +31,8 @@ func (f *fakeGossip) FinalAdvertiseAddr(string, int) (net.IP, int, error) {
 	return net.IPv4(127, 0, 0, 1), 7946, nil
 }
 func (f *fakeGossip) PacketCh() <-chan *memberlist.Packet { return nil }
-func (f *fakeGossip) StreamCh() <-chan net.Conn          { return nil }
-func (f *fakeGossip) Shutdown() error                    { return nil }
+func (f *fakeGossip) StreamCh() <-chan net.Conn           { return nil }
+func (f *fakeGossip) Shutdown() error                     { return nil }
 
 func (f *fakeGossip) WriteTo(b []byte, addr string) (time.Time, error) {
 	return f.WriteToAddress(b, memberlist.Address{Addr: addr})
