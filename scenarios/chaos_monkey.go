@@ -107,7 +107,7 @@ func (m ChaosMonkey) Validate() error {
 			return fmt.Errorf("%w: unknown monkey fault %q: use %s", ErrInvalidConfig, k, strings.Join(names, ", "))
 		}
 	}
-	if m.Rate < 0 || m.Rate > 1 || m.MaxConcurrent < 0 || m.Duration < 0 || m.Interval < 0 {
+	if m.Rate < 0 || m.Rate > 1 || m.MaxConcurrent < 0 || m.Duration < 0 || m.Interval < 0 || m.Duration > MaxDuration {
 		return fmt.Errorf("%w: monkey rate must be in [0, 1] and counts and durations not negative", ErrInvalidConfig)
 	}
 	return nil
@@ -143,6 +143,9 @@ func (m ChaosMonkey) plan(rng *rand.Rand, env Env, nodes int) []monkeyDecision {
 		return nil
 	}
 	var plan []monkeyDecision
+	// A fault lasts less than three intervals, so only the plan's tail from
+	// lo on can still be active: the budget checks stay linear in the plan.
+	lo := 0
 	for at := time.Duration(0); ; {
 		// Chances arrive at uniform random gaps in [interval/2, 3*interval/2).
 		at += interval/2 + time.Duration(rng.Int64N(int64(interval)))
@@ -157,7 +160,10 @@ func (m ChaosMonkey) plan(rng *rand.Rand, env Env, nodes int) []monkeyDecision {
 		if d.At+d.For > duration {
 			d.For = duration - d.At
 		}
-		if activeAt(plan, at) >= maxConc || (d.Kind == MonkeyNodeCrash && crashesAt(plan, at) >= (nodes-1)/2) {
+		for lo < len(plan) && plan[lo].At+3*interval <= at {
+			lo++
+		}
+		if activeAt(plan[lo:], at) >= maxConc || (d.Kind == MonkeyNodeCrash && crashesAt(plan[lo:], at) >= (nodes-1)/2) {
 			continue
 		}
 		plan = append(plan, d)
@@ -202,6 +208,10 @@ func (m ChaosMonkey) Run(ctx context.Context, env Env) (Repetition, error) {
 		t.rep.Decisions = append(t.rep.Decisions, d.String())
 	}
 	t.rep.Counts["faults_planned"] = int64(len(plan))
+	if len(plan) == 0 {
+		t.rep.Error = "the plan holds no fault: lengthen --duration or raise the rate"
+		return t.finish(ctx)
+	}
 	t.startWriter(func(string) bool { return true })
 	start := time.Now()
 	ex := &monkeyExecutor{t: t, env: env}

@@ -108,8 +108,10 @@ func (r *Report) finish(elapsed time.Duration) {
 			recovered++
 		}
 	}
-	if r.Reps > 0 {
-		r.SuccessRate = float64(recovered) / float64(r.Reps)
+	// The rate counts the repetitions that ran, so an interrupted run does
+	// not report the ones it never started as failures.
+	if n := len(r.Repetitions); n > 0 {
+		r.SuccessRate = float64(recovered) / float64(n)
 	}
 }
 

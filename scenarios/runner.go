@@ -67,6 +67,16 @@ type Config struct {
 	AllowRadius BlastRadius
 }
 
+// Limits of a run.
+const (
+	// MaxNodes is the largest cluster a run starts; the in-process
+	// harness allows no more.
+	MaxNodes = 31
+	// MaxDuration bounds Config.Duration, so that a mistyped duration
+	// fails at once instead of planning faults for years.
+	MaxDuration = 24 * time.Hour
+)
+
 // DefaultConfig returns three nodes, one repetition, raft's default timings
 // and seed 1.
 func DefaultConfig() Config {
@@ -114,6 +124,12 @@ func (c Config) Validate(s Scenario) error {
 	}
 	if _, err := raftint.ParseProfile(string(c.Profile)); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if c.Nodes > MaxNodes {
+		return fmt.Errorf("%w: %d nodes is above the maximum of %d", ErrInvalidConfig, c.Nodes, MaxNodes)
+	}
+	if c.Duration < 0 || c.Duration > MaxDuration {
+		return fmt.Errorf("%w: duration %v is outside 0..%v", ErrInvalidConfig, c.Duration, MaxDuration)
 	}
 	if c.VerifyWrites < 0 {
 		return fmt.Errorf("%w: verify writes %d is negative", ErrInvalidConfig, c.VerifyWrites)
