@@ -61,3 +61,13 @@ func TestRuleJSONRejectsUnknownField(t *testing.T) {
 		t.Fatalf("error %v, want ErrInvalidRule naming the unknown field", err)
 	}
 }
+
+func TestTableInstallRejectsHugeVersion(t *testing.T) {
+	table := newTestTable(t, 1)
+	if err := table.Install(MaxVersion+1, nil); !errors.Is(err, ErrInvalidRule) {
+		t.Fatalf("Install above MaxVersion: error %v, want ErrInvalidRule", err)
+	}
+	if v := table.Version(); v != 0 {
+		t.Fatalf("version %d after a rejected install, want 0", v)
+	}
+}

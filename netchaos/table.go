@@ -21,6 +21,10 @@ type TableConfig struct {
 	Logger *slog.Logger
 }
 
+// MaxVersion bounds the versions Install accepts, far below the largest
+// uint64, so that the increments of later changes never wrap around.
+const MaxVersion = 1 << 62
+
 // DefaultTableConfig returns a config with seed 1 and a 5-minute TTL.
 func DefaultTableConfig() TableConfig {
 	return TableConfig{Seed: 1, DefaultTTL: DefaultTTL, Logger: slog.New(slog.DiscardHandler)}
@@ -184,6 +188,9 @@ func (t *Table) Install(version uint64, rules []Rule) error {
 	if version <= t.version {
 		return fmt.Errorf("%w: version %d is not above the current version %d: read the table again",
 			ErrVersionMismatch, version, t.version)
+	}
+	if version > MaxVersion {
+		return fmt.Errorf("%w: version %d is above the maximum %d", ErrInvalidRule, version, uint64(MaxVersion))
 	}
 	prepared, err := t.prepareLocked(now, rules)
 	if err != nil {
