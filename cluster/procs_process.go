@@ -61,6 +61,7 @@ func (c *Procs) startLocked(p *proc) error {
 	cmd := exec.Command(c.cfg.Binary, "run")
 	cmd.Env = append(environWithout("FAULTLINE_"), p.env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("cluster: start %s: %w", p.id, err)
