@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -40,7 +43,23 @@ var syntaxLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // why it could not.
 func (d *decoder) root(data []byte) *yaml.Node {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if err == nil {
+		// A file holds one scenario: a second document would be ignored
+		// without a word, so it is an error.
+		var extra yaml.Node
+		if derr := dec.Decode(&extra); derr == nil {
+			d.failf(&extra, "", "the file holds more than one YAML document: put each scenario in a file of its own")
+			return nil
+		} else if !errors.Is(derr, io.EOF) {
+			err = derr
+		}
+	}
+	if err != nil {
 		if m := syntaxLine.FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			d.errs = append(d.errs, &FileError{File: d.file, Line: line, Msg: "invalid YAML: " + m[2]})
