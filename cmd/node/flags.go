@@ -120,7 +120,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (no
 
 	p := parser{values: values, names: names}
 	cfg := nodeConfig{
-		ID:              p.required("id"),
+		ID:              p.nodeID("id"),
 		RaftAddr:        p.hostPort("raft-addr", false),
 		RaftAdvertise:   p.hostPort("raft-advertise", true),
 		GossipAddr:      p.hostPort("gossip-addr", false),
@@ -193,6 +193,16 @@ func (p *parser) required(name string) string {
 	v := strings.TrimSpace(p.values[name])
 	if v == "" {
 		p.fail(name, "missing: it is required")
+	}
+	return v
+}
+
+// nodeID returns a required node ID that fault rules and partition specs
+// can name: no wildcard, and none of the separators of link and group specs.
+func (p *parser) nodeID(name string) string {
+	v := p.required(name)
+	if strings.ContainsAny(v, "*,/ ") || strings.Contains(v, "->") {
+		p.fail(name, fmt.Sprintf("%q is not a usable node ID: it must not contain '*', ',', '/', '->' or spaces", v))
 	}
 	return v
 }
