@@ -19,6 +19,10 @@ const LinkArrow = "->"
 // outlast a day is better installed again on purpose than forgotten.
 const MaxTTL = 24 * time.Hour
 
+// MinTTL bounds --duration from below: installing a table on every node
+// takes a few requests, and a shorter rule would expire on the way.
+const MinTTL = time.Second
+
 // maxNodeIDLength bounds a node ID in a spec; raft and memberlist IDs of real
 // clusters are far shorter, and the bound keeps error messages readable.
 const maxNodeIDLength = 128
@@ -75,7 +79,10 @@ func ParseGroups(flag, text string) ([][]string, error) {
 			if err := checkNodeID(id); err != nil {
 				return nil, fmt.Errorf("%w: %s %q: group %d: %w", ErrInvalidSpec, flag, text, i+1, err)
 			}
-			if first, dup := seen[id]; dup {
+			if first, dup := seen[id]; dup && first == i+1 {
+				return nil, fmt.Errorf("%w: %s %q: %s appears twice in group %d; name each node once",
+					ErrInvalidSpec, flag, text, id, first)
+			} else if dup {
 				return nil, fmt.Errorf("%w: %s %q: %s is in group %d and group %d; a node belongs to one group",
 					ErrInvalidSpec, flag, text, id, first, i+1)
 			}
@@ -126,6 +133,10 @@ func ParseTTL(flag, text string) (time.Duration, error) {
 	d, err := parsePositiveDuration(flag, text)
 	if err != nil {
 		return 0, err
+	}
+	if d < MinTTL {
+		return 0, fmt.Errorf("%w: %s %s is below the minimum of %v: the rules would expire before every node has them",
+			ErrInvalidSpec, flag, text, MinTTL)
 	}
 	if d > MaxTTL {
 		return 0, fmt.Errorf("%w: %s %s is above the maximum of %v; install the fault again when it expires",
