@@ -3,12 +3,12 @@ package daemon
 import (
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/faultline-dev/faultline/internal/testlog"
 )
 
 func TestMain(m *testing.M) {
@@ -19,30 +19,11 @@ func TestMain(m *testing.M) {
 // soon as their condition holds, so it only matters when a test fails.
 const testTimeout = 10 * time.Second
 
-// testLogWriter sends log lines to t.Log until the test ends.
-type testLogWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testLogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
+// testLogger returns a logger into t.Log, so logs show only when a test
+// fails or runs with -v.
 func testLogger(t testing.TB) *slog.Logger {
-	w := &testLogWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	t.Helper()
+	return testlog.New(t, slog.LevelDebug)
 }
 
 func testConfig(t testing.TB) Config {

@@ -2,65 +2,24 @@ package scenarios
 
 import (
 	"context"
-	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/faultline-dev/faultline/cluster"
 	"github.com/faultline-dev/faultline/raftint"
 )
 
-// fileTestLog sends log lines to t.Log, so they show only on failure.
-type fileTestLog struct{ t *testing.T }
-
-func (w fileTestLog) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
-// faultCounter notes how many rules are left when the runner closes the
-// cluster, to prove that a file leaves no fault behind.
-type faultCounter struct {
-	cluster.Cluster
-	mu            sync.Mutex
-	closed        bool
-	faultsAtClose int
-}
-
-func (c *faultCounter) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	c.faultsAtClose = len(c.Cluster.Faults())
-	c.mu.Unlock()
-	return c.Cluster.Close()
-}
-
 // fileTestConfig returns a config that runs f once, with the fast profile,
 // on an in-process cluster of the size the file sets.
-func fileTestConfig(t *testing.T, f *FileScenario) (Config, *faultCounter) {
+func fileTestConfig(t *testing.T, f *FileScenario) (Config, *recordingCluster) {
 	t.Helper()
-	counter := &faultCounter{}
-	cfg := f.Configure(DefaultConfig())
+	cfg, rec := testConfig(t, 1)
+	cfg = f.Configure(cfg)
 	cfg.Reps = 1
 	cfg.Profile = raftint.ProfileFast
 	cfg.Seed = 7
-	cfg.StableTimeout = 30 * time.Second
-	cfg.Logger = slog.New(slog.NewTextHandler(fileTestLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	cfg.Progress = fileTestLog{t}
-	cfg.Factory = func(ctx context.Context, size int, profile raftint.Profile, seed int64) (cluster.Cluster, error) {
-		lc := cluster.DefaultLocalConfig()
-		lc.Size, lc.Profile, lc.Seed, lc.DataDir, lc.Logger = size, profile, seed, t.TempDir(), cfg.Logger
-		c, err := cluster.StartLocal(ctx, lc)
-		if err != nil {
-			return nil, err
-		}
-		counter.Cluster = c
-		return counter, nil
-	}
-	return cfg, counter
+	return cfg, rec
 }
 
 // detectionBound is the earliest a follower can notice a leader that went
