@@ -17,6 +17,7 @@ import (
 
 	"github.com/faultline-dev/faultline/daemon"
 	"github.com/faultline-dev/faultline/internal/testlog"
+	"github.com/faultline-dev/faultline/internal/testwait"
 	"github.com/faultline-dev/faultline/netchaos"
 	"github.com/faultline-dev/faultline/raftint"
 )
@@ -169,17 +170,7 @@ func waitLeader(t *testing.T, nodes []*testNode) *testNode {
 // It serves state that no event announces across several nodes.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(testDeadline)
-	defer deadline.Stop()
-	ticker := time.NewTicker(10 * time.Millisecond)
-	defer ticker.Stop()
-	for !cond() {
-		select {
-		case <-ticker.C:
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", testDeadline, what)
-		}
-	}
+	testwait.Until(t, testDeadline, 10*time.Millisecond, what, cond)
 }
 
 // staticMembers is a MemberSource with a fixed list.

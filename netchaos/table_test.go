@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/faultline-dev/faultline/internal/testwait"
 )
 
 func newTestTable(t *testing.T, seed int64) *Table {
@@ -230,13 +232,5 @@ func TestDelayKeepsOrderOnLink(t *testing.T) {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		<-tick.C
-	}
+	testwait.Until(t, limit, 2*time.Millisecond, what, cond)
 }

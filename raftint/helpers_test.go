@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/faultline-dev/faultline/internal/testlog"
+	"github.com/faultline-dev/faultline/internal/testwait"
 )
 
 // testDeadline is the backstop for waits on elections and replication. With
@@ -166,18 +167,7 @@ func formatEvents(events []Event) string {
 // applied index.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(testDeadline)
-	defer deadline.Stop()
-	ticker := time.NewTicker(10 * time.Millisecond)
-	defer ticker.Stop()
-
-	for !cond() {
-		select {
-		case <-ticker.C:
-		case <-deadline.C:
-			t.Fatalf("timed out after %s waiting for %s", testDeadline, what)
-		}
-	}
+	testwait.Until(t, testDeadline, 10*time.Millisecond, what, cond)
 }
 
 // waitForApplied waits until the state machine of every node has applied

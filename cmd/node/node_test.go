@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/faultline-dev/faultline/admin"
+	"github.com/faultline-dev/faultline/internal/testwait"
 	"github.com/faultline-dev/faultline/raftint"
 )
 
@@ -126,17 +127,7 @@ func leaderOf(nodes []*node) *node {
 
 func waitNode(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(nodeWait)
-	defer deadline.Stop()
-	ticker := time.NewTicker(20 * time.Millisecond)
-	defer ticker.Stop()
-	for !cond() {
-		select {
-		case <-ticker.C:
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s", nodeWait, what)
-		}
-	}
+	testwait.Until(t, nodeWait, 20*time.Millisecond, what, cond)
 }
 
 // TestReconcilerAddsAndRemoves bootstraps three nodes, lets a fourth join

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/faultline-dev/faultline/cluster"
+	"github.com/faultline-dev/faultline/internal/testwait"
 	"github.com/faultline-dev/faultline/raftint"
 )
 
@@ -156,16 +157,7 @@ var errPutOK = errors.New("ok")
 // test at testDeadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	ticker := time.NewTicker(time.Millisecond)
-	defer ticker.Stop()
-	deadline := time.After(testDeadline)
-	for !cond() {
-		select {
-		case <-ticker.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	testwait.Until(t, testDeadline, time.Millisecond, what, cond)
 }
 
 func putOnlyConfig(t *testing.T) WorkloadConfig {
