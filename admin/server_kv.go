@@ -34,15 +34,25 @@ func (s *Server) handleGetKey(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, KVValue{Key: key, Value: value, Found: found})
 }
 
-func (s *Server) handlePutKey(w http.ResponseWriter, r *http.Request) {
+// keyAndBody reads the key from the path and the request body. When either
+// is invalid it writes the error response and returns false.
+func (s *Server) keyAndBody(w http.ResponseWriter, r *http.Request) (string, []byte, bool) {
 	key := r.PathValue("key")
 	if e := validateKey(key); e != nil {
 		s.fail(w, r, e)
-		return
+		return "", nil, false
 	}
 	data, e := readBody(w, r, s.cfg.MaxBodyBytes)
 	if e != nil {
 		s.fail(w, r, e)
+		return "", nil, false
+	}
+	return key, data, true
+}
+
+func (s *Server) handlePutKey(w http.ResponseWriter, r *http.Request) {
+	key, data, ok := s.keyAndBody(w, r)
+	if !ok {
 		return
 	}
 	in, e := decodePut(data)
@@ -60,14 +70,8 @@ func (s *Server) handlePutKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCAS(w http.ResponseWriter, r *http.Request) {
-	key := r.PathValue("key")
-	if e := validateKey(key); e != nil {
-		s.fail(w, r, e)
-		return
-	}
-	data, e := readBody(w, r, s.cfg.MaxBodyBytes)
-	if e != nil {
-		s.fail(w, r, e)
+	key, data, ok := s.keyAndBody(w, r)
+	if !ok {
 		return
 	}
 	in, e := decodeCAS(data)
