@@ -23,7 +23,7 @@ var (
 	ErrClosed = errors.New("cluster: closed")
 )
 
-// Cluster is what scenarios need of a running cluster, wherever it runs.
+// Cluster is the interface that scenarios drive, wherever the cluster runs.
 type Cluster interface {
 	// Nodes returns the IDs of every node, running or not, in order.
 	Nodes() []string

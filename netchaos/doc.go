@@ -2,7 +2,7 @@
 // enforce it.
 //
 // A Rule acts on a directed link "from → to" between node IDs, with "*"
-// standing for any node. Its kind says what happens to a message that crosses
+// standing for any node. Its kind sets what happens to a message that crosses
 // the link:
 //
 //   - KindPartition is a blackhole: the message is held and then fails, when

@@ -38,9 +38,9 @@ func (c RaftTransportConfig) Validate() error {
 	return nil
 }
 
-// innerTransport is what RaftTransport needs of the transport it wraps:
-// raft turns pre-vote off for a transport without WithPreVote, and Close
-// must reach the real transport.
+// innerTransport is the interface RaftTransport requires of the transport it
+// wraps. raft turns pre-vote off for a transport without WithPreVote, and
+// Close must reach the real transport.
 type innerTransport interface {
 	raft.Transport
 	raft.WithPreVote
@@ -164,8 +164,9 @@ func (t *RaftTransport) Close() error {
 	return err
 }
 
-// appendKind tells a heartbeat from a log append: raft's heartbeat loop
-// sends no entries, no previous log position and no commit index.
+// appendKind classifies an append as a heartbeat or a log append. raft's
+// heartbeat loop sends no entries, no previous log position and no commit
+// index.
 func appendKind(args *raft.AppendEntriesRequest) MessageKind {
 	if len(args.Entries) == 0 && args.PrevLogEntry == 0 && args.PrevLogTerm == 0 && args.LeaderCommitIndex == 0 {
 		return MsgHeartbeat

@@ -13,7 +13,7 @@ const Any = "*"
 // DefaultTTL is the time to live of a rule that sets none.
 const DefaultTTL = 5 * time.Minute
 
-// Kind is what a rule does to the messages it matches.
+// Kind is the effect of a rule on the messages it matches.
 type Kind string
 
 // Rule kinds.

@@ -38,7 +38,7 @@ func (c TableConfig) Validate() error {
 	return nil
 }
 
-// Action is what happens to one message.
+// Action is the fate of one message.
 type Action int
 
 // Actions, in the order in which they win when several rules match: a
@@ -67,8 +67,8 @@ type Decision struct {
 	RuleID string
 	// Release is when a delayed message may go on.
 	Release time.Time
-	// changed is closed at the next change of the rule set; a held message
-	// waits on it, and on wake, the earliest expiry of a holding rule.
+	// changed is closed at the next change of the rule set. A held message
+	// waits on it and on wake, the earliest expiry of a holding rule.
 	changed <-chan struct{}
 	wake    time.Time
 }

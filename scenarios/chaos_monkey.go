@@ -134,6 +134,7 @@ func (m ChaosMonkey) plan(rng *rand.Rand, env Env, nodes int) []monkeyDecision {
 	if radius == "" {
 		radius = RadiusNode
 	}
+
 	kinds := m.Kinds
 	if kinds == nil {
 		kinds = []string{MonkeyHandlerError, MonkeySlowOperation, MonkeyLargePayload, MonkeyLinkLoss, MonkeyLinkDelay, MonkeyLeaderIsolated, MonkeyNodeCrash}
@@ -142,6 +143,7 @@ func (m ChaosMonkey) plan(rng *rand.Rand, env Env, nodes int) []monkeyDecision {
 	if len(kinds) == 0 {
 		return nil
 	}
+
 	var plan []monkeyDecision
 	// A fault lasts less than three intervals, so only the plan's tail from
 	// lo on can still be active: the budget checks stay linear in the plan.
@@ -180,8 +182,8 @@ func activeAt(plan []monkeyDecision, at time.Duration) int {
 	return n
 }
 
-// crashesAt counts crashed nodes at a time; the plan never crashes so many
-// that the rest lose their quorum.
+// crashesAt counts crashed nodes at a time. plan uses it to keep enough
+// nodes up for a quorum.
 func crashesAt(plan []monkeyDecision, at time.Duration) int {
 	n := 0
 	for _, d := range plan {

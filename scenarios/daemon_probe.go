@@ -11,7 +11,7 @@ import (
 )
 
 // leaderProbe runs a leader-scoped operation on the daemons of the allowed
-// nodes every few milliseconds and records how they answered, to measure the
+// nodes every few milliseconds and records the results, to measure the
 // window in which no daemon would run leader-scoped work.
 type leaderProbe struct {
 	mu        sync.Mutex

@@ -21,10 +21,10 @@ type Daemons interface {
 // PhaseRecoveryOp is how long the first operation after the chaos took.
 const PhaseRecoveryOp = "recovery_op"
 
-// DaemonScenario is operation-level chaos on the leader's daemon. Run
-// injects the chaos, records its own checks, and returns when the chaos is
-// over; the scenario then verifies recovery: the daemon still runs, its
-// health answers, a fresh operation succeeds and the metrics add up.
+// DaemonScenario is operation-level chaos on the leader's daemon. Its chaos
+// function injects the fault, records its own checks, and returns when the
+// fault is over. The scenario then verifies recovery: the daemon still runs,
+// its health is readable, a fresh operation succeeds and the metrics add up.
 type DaemonScenario struct {
 	name        string
 	description string
@@ -132,8 +132,8 @@ func recoverDaemon(ctx context.Context, d *daemon.Daemon, id string, limit time.
 	}
 }
 
-// checkDaemon verifies the daemon's state after the chaos: running, health
-// answering, and metrics that add up since before.
+// checkDaemon verifies the daemon's state after the chaos: it runs, and its
+// metrics since before add up.
 func checkDaemon(d *daemon.Daemon, before daemon.Metrics) []string {
 	var violations []string
 	h := d.Health()

@@ -89,7 +89,7 @@ func (OneWayPartition) count(rep *Repetition, phase string, before cluster.Stabl
 	var maxTerm uint64
 	elections, stepDowns := 0, 0
 	for _, e := range events {
-		// A vote request carries the term a candidate asks for; with
+		// A vote request carries the term a candidate requests. With
 		// pre-vote that term is never entered, so it does not count.
 		if e.Kind != raftint.EventVoteRequest && e.Term > maxTerm {
 			maxTerm = e.Term

@@ -294,16 +294,16 @@ func putRetrying(ctx context.Context, c cluster.Cluster, key, value string) erro
 	}
 }
 
-// verifyRecovery checks that the cluster serves again after a repetition:
-// every node returns its status, n fresh writes commit and reach every node,
-// and, where the daemons run in process, every daemon runs n fresh
+// verifyRecovery checks that the cluster serves again after a repetition.
+// Every node returns its status, and n fresh writes commit and reach every
+// node. Where the daemons run in process, every daemon also runs n fresh
 // operations with metrics that add up.
 func verifyRecovery(ctx context.Context, c cluster.Cluster, n int, timeout time.Duration, index int) error {
 	vctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for _, id := range c.Nodes() {
 		if _, err := c.Status(id); err != nil {
-			return fmt.Errorf("node %s does not answer: %w", id, err)
+			return fmt.Errorf("node %s did not return its status: %w", id, err)
 		}
 	}
 	keys := make([]string, n)

@@ -197,8 +197,8 @@ func (n *node) shutdown() error {
 	}
 
 	step("stop reconciler", func() error { n.reconciler.stop(); return nil })
-	// With every peer shutting down too, nobody may acknowledge the leave
-	// broadcast; the others then see this node fail instead of leave, which
+	// When every peer shuts down too, no member may acknowledge the leave
+	// broadcast. The others then see this node fail instead of leave, which
 	// is no error of this node's shutdown.
 	step("leave member list", func() error {
 		if err := n.members.Leave(leaveTimeout); err != nil {

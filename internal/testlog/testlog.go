@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// writer sends each log line to t.Log until the test ends; goroutines that
+// writer sends each log line to t.Log until the test ends. Goroutines that
 // outlive the test, such as raft's, may still log, and testing panics on a
 // Log after the end.
 type writer struct {
